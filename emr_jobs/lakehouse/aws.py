@@ -1,0 +1,15 @@
+"""boto3 clients that honour ``AWS_ENDPOINT_URL`` (moto server, LocalStack) and the configured region."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def client(service: str, region: str | None = None, endpoint_url: str | None = None):
+    import boto3
+
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
+    endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
