@@ -53,7 +53,8 @@ go_build() { # module version output-name [package-dir]
 step_python() {
   need "$PYTHON" "install Python 3.11 (the jobs pin EMR 7's Spark 3.5, which supports 3.11)"
   local stamp="$ROOT/.venv/.stamp" want
-  want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+  # only the dependency pins decide whether the venv is current
+  want="$(sed -n '/^\[project.optional-dependencies\]/,/^\[tool/p' "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   log "creating .venv (jobs + dev dependencies)"
   "$PYTHON" -m venv "$ROOT/.venv"

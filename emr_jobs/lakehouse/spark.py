@@ -51,7 +51,7 @@ def s3a_conf(endpoint_url: str | None, region: str | None) -> dict[str, str]:
         ),
         # Delta needs a LogStore that is safe for S3's semantics from one writer per table.
         "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
-        "spark.hadoop.fs.s3a.server-side-encryption-algorithm": "SSE-KMS",
+        # Encryption is the bucket's default SSE-KMS (terraform/modules/s3): no per-request key headers.
     }
     if region:
         conf["spark.hadoop.fs.s3a.endpoint.region"] = region
@@ -62,8 +62,6 @@ def s3a_conf(endpoint_url: str | None, region: str | None) -> dict[str, str]:
                 "spark.hadoop.fs.s3a.path.style.access": "true",
                 "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint_url.startswith("https")).lower(),
                 "spark.hadoop.fs.s3a.change.detection.mode": "none",
-                # the bucket policy demands SSE-KMS; the emulator accepts the header without a key id
-                "spark.hadoop.fs.s3a.server-side-encryption-algorithm": "SSE-KMS",
             }
         )
     return conf

@@ -1,0 +1,76 @@
+"""Structured logs: one JSON object per line, the same fields from every job.
+
+Every line carries ``timestamp`` (UTC, ISO 8601), ``level``, ``job``, ``run_id``, ``trace_id``, ``env`` and
+``message``, plus whatever the caller passes in ``extra=``. On EMR Serverless stdout/stderr go to the
+application's log group, where CloudWatch Logs Insights can query these fields directly.
+
+``trace_id`` ties together the jobs of one pipeline run (Airflow passes its run id in
+``LAKEHOUSE_TRACE_ID``); it defaults to the job's run id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from datetime import UTC, datetime
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged too.
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+_CONTEXT = ("job", "run_id", "trace_id", "env")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, object] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+        }
+        for key in _CONTEXT:
+            doc[key] = getattr(record, key, None)
+        doc["message"] = record.getMessage()
+        doc["logger"] = record.name
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and key not in doc:
+                doc[key] = value
+        if record.exc_info:
+            doc["exception"] = "".join(traceback.format_exception(*record.exc_info))
+        return json.dumps(doc, default=str, separators=(",", ":"))
+
+
+class _ContextAdapter(logging.LoggerAdapter):
+    """Merges the job context with per-call ``extra`` (the stdlib adapter would drop the caller's)."""
+
+    def process(self, msg, kwargs):
+        kwargs["extra"] = {**self.extra, **(kwargs.get("extra") or {})}
+        return msg, kwargs
+
+
+def _handler(stream) -> logging.Handler:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler._lakehouse = True  # type: ignore[attr-defined]  # marks our handler so it is added once
+    return handler
+
+
+def get_logger(
+    job: str, run_id: str, env: str, trace_id: str | None = None, *, stream=None
+) -> logging.LoggerAdapter:
+    """A logger whose every line is a JSON object with the job context."""
+    logger = logging.getLogger(f"lakehouse.{job}")
+    logger.setLevel(os.environ.get("LAKEHOUSE_LOG_LEVEL", "INFO").upper())
+    logger.propagate = False  # no second, unstructured copy through the root logger
+    ours = [h for h in logger.handlers if getattr(h, "_lakehouse", False)]
+    if stream is not None or not ours:
+        for h in ours:
+            logger.removeHandler(h)
+        logger.addHandler(_handler(stream or sys.stdout))
+    context = {
+        "job": job,
+        "run_id": run_id,
+        "trace_id": trace_id or os.environ.get("LAKEHOUSE_TRACE_ID") or run_id,
+        "env": env,
+    }
+    return _ContextAdapter(logger, context)

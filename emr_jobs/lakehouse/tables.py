@@ -1,0 +1,239 @@
+"""The thin Delta I/O layer: every read and write of a lake table goes through here.
+
+Tables are addressed as ``(layer, table)`` and live at ``cfg.table_path(layer, table)``
+(``<lake_root>/<layer>/<table>``). ``merge`` is the idempotent write the pipeline relies on:
+
+* the incoming frame is first reduced to one row per business key ("latest version wins": highest
+  ``order_col``; ties broken by a hash of the row so the choice is deterministic run to run);
+* the first write creates the table; later writes are a Delta MERGE on the keys;
+* ``when_matched``:
+    - ``"update_if_newer"`` (default; needs ``order_col``): update only when the incoming version is strictly
+      newer, so re-running a batch, or replaying an older version, changes nothing;
+    - ``"update_if_changed"``: update when any business column (not starting with ``_``) differs;
+    - ``"update"``: always overwrite the matched row;
+    - ``"ignore"``: insert-only (append-once semantics for audit/quarantine rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+WHEN_MATCHED = ("update_if_newer", "update_if_changed", "update", "ignore")
+
+
+class TableNotFound(LookupError):
+    """A table that was expected to exist is not a Delta table at its path."""
+
+
+@dataclass(frozen=True)
+class MergeStats:
+    rows_in: int  # rows in the frame handed to merge
+    deduplicated: int  # rows dropped because a newer/identical version of the same key was in the frame
+    inserted: int
+    updated: int
+    unchanged: int  # matched rows left as they were (older/same version, or when_matched="ignore")
+
+    @property
+    def rows_written(self) -> int:
+        return self.inserted + self.updated
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------------------------------
+def path(cfg, layer: str, table: str) -> str:
+    return cfg.table_path(layer, table)
+
+
+def exists(spark, cfg, layer: str, table: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, path(cfg, layer, table))
+
+
+def read(spark, cfg, layer: str, table: str, *, version: int | None = None):
+    """Read a Delta table (optionally time-travel to ``version``); a missing table is a clear error."""
+    p = path(cfg, layer, table)
+    if not exists(spark, cfg, layer, table):
+        raise TableNotFound(f"table {layer}.{table} does not exist (no Delta table at {p})")
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(p)
+
+
+def history(spark, cfg, layer: str, table: str, limit: int | None = None) -> list[dict[str, Any]]:
+    from delta.tables import DeltaTable
+
+    dt = DeltaTable.forPath(spark, path(cfg, layer, table))
+    return [r.asDict(recursive=True) for r in (dt.history(limit) if limit else dt.history()).collect()]
+
+
+def version(spark, cfg, layer: str, table: str) -> int | None:
+    if not exists(spark, cfg, layer, table):
+        return None
+    return int(history(spark, cfg, layer, table, 1)[0]["version"])
+
+
+# --------------------------------------------------------------------------------------------------
+def latest_per_key(df, keys: Sequence[str], order_col: str | None = None):
+    """One row per key: the highest ``order_col`` wins; ties go to the highest row hash (deterministic)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    tiebreak = F.xxhash64(*[F.col(c) for c in df.columns if not c.startswith("_")] or [F.lit(0)])
+    order = ([F.col(order_col).desc_nulls_last()] if order_col else []) + [tiebreak.desc()]
+    w = Window.partitionBy(*[F.col(k) for k in keys]).orderBy(*order)
+    return df.withColumn("__rn", F.row_number().over(w)).where("__rn = 1").drop("__rn")
+
+
+def _check_args(df, keys, when_matched, order_col, partition_by, where: str) -> None:
+    if when_matched not in WHEN_MATCHED:
+        raise ValueError(f"{where}: when_matched={when_matched!r}; allowed: {', '.join(WHEN_MATCHED)}")
+    if not keys:
+        raise ValueError(f"{where}: merge needs at least one key column")
+    missing = [c for c in [*keys, *partition_by, *([order_col] if order_col else [])] if c not in df.columns]
+    if missing:
+        raise ValueError(f"{where}: column(s) {missing} not in the frame (columns: {df.columns})")
+    if when_matched == "update_if_newer" and not order_col:
+        raise ValueError(f"{where}: when_matched='update_if_newer' needs order_col")
+
+
+def _align_to_target(spark, df, target_schema, allow_new_columns: bool, table_path: str, where: str):
+    """Make the source frame fit the target: add new columns to the table only when allowed (drift
+    policy add_column), fill target columns the source lacks with NULLs, cast to the target's types."""
+    from pyspark.sql import functions as F
+
+    target_cols = {f.name: f for f in target_schema.fields}
+    new_cols = [f for f in df.schema.fields if f.name not in target_cols]
+    if new_cols:
+        if not allow_new_columns:
+            raise ValueError(
+                f"{where}: column(s) {[f.name for f in new_cols]} are not in the table; "
+                "pass allow_new_columns=True (contract drift: add_column) to add them"
+            )
+        cols_sql = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in new_cols)
+        spark.sql(f"ALTER TABLE delta.`{table_path}` ADD COLUMNS ({cols_sql})")
+        for f in new_cols:
+            target_cols[f.name] = f
+    out = [
+        (F.col(name) if name in df.columns else F.lit(None)).cast(f.dataType).alias(name)
+        for name, f in target_cols.items()
+    ]
+    return df.select(*out)
+
+
+def merge(
+    spark,
+    cfg,
+    layer: str,
+    table: str,
+    df,
+    keys: Sequence[str],
+    *,
+    partition_by: Iterable[str] = (),
+    when_matched: str = "update_if_newer",
+    order_col: str | None = None,
+    allow_new_columns: bool = False,
+    dedupe: bool = True,
+) -> MergeStats:
+    """Upsert ``df`` into ``layer.table`` by ``keys``; re-running with the same frame changes nothing."""
+    from delta.tables import DeltaTable
+
+    keys, partition_by = list(keys), list(partition_by)
+    where = f"merge into {layer}.{table}"
+    _check_args(df, keys, when_matched, order_col, partition_by, where)
+    p = path(cfg, layer, table)
+
+    # Materialise once: the frame is counted, deduplicated and merged; without this it is recomputed.
+    src = df.persist()
+    latest = src
+    try:
+        rows_in = src.count()
+        latest = latest_per_key(src, keys, order_col) if dedupe else src
+        latest = latest.persist()
+        n_latest = latest.count()
+        deduplicated = rows_in - n_latest
+
+        if not DeltaTable.isDeltaTable(spark, p):
+            writer = latest.write.format("delta").mode("errorifexists")
+            if partition_by:
+                writer = writer.partitionBy(*partition_by)
+            try:
+                writer.save(p)
+                return MergeStats(rows_in, deduplicated, n_latest, 0, 0)
+            except Exception:
+                # Another writer created the table first: fall through to MERGE; anything else is raised.
+                if not DeltaTable.isDeltaTable(spark, p):
+                    raise
+
+        target = DeltaTable.forPath(spark, p)
+        aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
+        target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
+        on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+        builder = target.alias("t").merge(aligned.alias("s"), on)
+        if when_matched == "update_if_newer":
+            builder = builder.whenMatchedUpdateAll(condition=f"s.`{order_col}` > t.`{order_col}`")
+        elif when_matched == "update_if_changed":
+            business = [c for c in aligned.columns if not c.startswith("_") and c not in keys]
+            if business:
+                cond = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business)
+                builder = builder.whenMatchedUpdateAll(condition=cond)
+        elif when_matched == "update":
+            builder = builder.whenMatchedUpdateAll()
+        builder = builder.whenNotMatchedInsertAll()
+        builder.execute()
+
+        metrics = target.history(1).select("operation", "operationMetrics").collect()[0]
+        m = metrics["operationMetrics"] or {}
+        inserted = int(m.get("numTargetRowsInserted", 0))
+        updated = int(m.get("numTargetRowsUpdated", 0))
+        return MergeStats(rows_in, deduplicated, inserted, updated, n_latest - inserted - updated)
+    finally:
+        if latest is not src:
+            latest.unpersist()
+        src.unpersist()
+
+
+def overwrite(
+    spark,
+    cfg,
+    layer: str,
+    table: str,
+    df,
+    *,
+    partition_by: Iterable[str] = (),
+    replace_where: str | None = None,
+    overwrite_schema: bool = False,
+) -> int:
+    """Replace the table (or only the rows matching ``replace_where``) atomically; returns rows written."""
+    writer = df.write.format("delta").mode("overwrite")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    if replace_where:
+        writer = writer.option("replaceWhere", replace_where)
+    if overwrite_schema:
+        writer = writer.option("overwriteSchema", "true")
+    writer.save(path(cfg, layer, table))
+    return _last_written(spark, cfg, layer, table)
+
+
+def append(
+    spark, cfg, layer: str, table: str, df, *, partition_by: Iterable[str] = (), allow_new_columns: bool = False
+) -> int:
+    """Append rows (audit logs, results); returns rows written."""
+    writer = df.write.format("delta").mode("append")
+    if partition_by and not exists(spark, cfg, layer, table):
+        writer = writer.partitionBy(*partition_by)
+    if allow_new_columns:
+        writer = writer.option("mergeSchema", "true")
+    writer.save(path(cfg, layer, table))
+    return _last_written(spark, cfg, layer, table)
+
+
+def _last_written(spark, cfg, layer: str, table: str) -> int:
+    h = history(spark, cfg, layer, table, 1)[0]
+    return int((h.get("operationMetrics") or {}).get("numOutputRows", 0))

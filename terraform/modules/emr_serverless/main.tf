@@ -1,0 +1,103 @@
+locals {
+  # Delta 3.3.2 ships inside the EMR 7.x image; these jars and settings turn it on. The application
+  # resource of the AWS provider 5.x has no runtime/monitoring configuration arguments, so the same
+  # settings are handed to every StartJobRun as configurationOverrides (output configuration_overrides).
+  base_spark_defaults = merge(
+    {
+      "spark.sql.extensions"            = "io.delta.sql.DeltaSparkSessionExtension"
+      "spark.sql.catalog.spark_catalog" = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+      "spark.jars"                      = "/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar"
+    },
+    var.enable_glue_catalog ? {
+      "spark.hadoop.hive.metastore.client.factory.class" = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
+      "spark.sql.catalogImplementation"                  = "hive"
+    } : {},
+  )
+  spark_defaults = merge(local.base_spark_defaults, var.spark_defaults)
+
+  monitoring_configuration = merge(
+    var.enable_s3_logging ? {
+      s3MonitoringConfiguration = {
+        logUri           = var.log_uri
+        encryptionKeyArn = var.log_kms_key_arn
+      }
+    } : {},
+    var.enable_cloudwatch_logging ? {
+      cloudWatchLoggingConfiguration = {
+        enabled             = true
+        logGroupName        = var.cloudwatch_log_group_name
+        logStreamNamePrefix = "spark"
+        encryptionKeyArn    = var.log_kms_key_arn
+        logTypes = {
+          SPARK_DRIVER   = ["STDOUT", "STDERR"]
+          SPARK_EXECUTOR = ["STDOUT", "STDERR"]
+        }
+      }
+    } : {},
+  )
+
+  # The StartJobRun "configurationOverrides" document (API shape, camelCase).
+  configuration_overrides = {
+    applicationConfiguration = [
+      {
+        classification = "spark-defaults"
+        properties     = local.spark_defaults
+      }
+    ]
+    monitoringConfiguration = local.monitoring_configuration
+  }
+}
+
+resource "aws_emrserverless_application" "this" {
+  name          = var.name
+  release_label = var.release_label
+  type          = "spark"
+  architecture  = var.architecture
+
+  maximum_capacity {
+    cpu    = var.maximum_capacity.cpu
+    memory = var.maximum_capacity.memory
+    disk   = var.maximum_capacity.disk
+  }
+
+  auto_start_configuration {
+    enabled = var.auto_start_enabled
+  }
+
+  auto_stop_configuration {
+    enabled              = var.auto_stop_enabled
+    idle_timeout_minutes = var.idle_timeout_minutes
+  }
+
+  dynamic "initial_capacity" {
+    for_each = var.enable_initial_capacity ? var.initial_capacity : {}
+    content {
+      initial_capacity_type = initial_capacity.key
+      initial_capacity_config {
+        worker_count = initial_capacity.value.worker_count
+        worker_configuration {
+          cpu    = initial_capacity.value.cpu
+          memory = initial_capacity.value.memory
+          disk   = initial_capacity.value.disk
+        }
+      }
+    }
+  }
+
+  dynamic "network_configuration" {
+    for_each = var.enable_vpc ? [1] : []
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = var.security_group_ids
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = !var.enable_vpc || (length(var.subnet_ids) > 0 && length(var.security_group_ids) > 0)
+      error_message = "Variables subnet_ids and security_group_ids must both be non-empty when enable_vpc is true."
+    }
+  }
+}

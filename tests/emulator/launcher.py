@@ -1,0 +1,169 @@
+"""Start and stop the AWS emulator (moto server) on 127.0.0.1.
+
+This is the only place that adjusts emulator defaults; each patch is a documented emulator gap, never a
+product change (see DESIGN.md "What the emulators can and cannot do"):
+
+* EMR Serverless: moto creates applications in state STARTED, but AWS (and the Terraform provider, which
+  waits for it) starts them in CREATED.
+
+A user's LocalStack can stand in: when ``AWS_ENDPOINT_URL`` is already set, ``Emulator.from_env()`` uses it
+and starts nothing.
+
+CLI (for a manual session):
+    python -m tests.emulator.launcher serve --port 4566   # foreground, patched moto server
+    python -m tests.emulator.launcher start [--port N]     # background; prints the endpoint, writes a pidfile
+    python -m tests.emulator.launcher stop
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+PIDFILE = Path(os.environ.get("LAKEHOUSE_CACHE_DIR", Path.home() / ".cache/lakehouse")) / "emulator.pid"
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+def apply_patches() -> None:
+    """Emulator gaps, patched in the emulator process only."""
+    import moto.emrserverless.models as emr
+
+    emr.APPLICATION_STATUS = "CREATED"  # AWS creates applications in CREATED, not STARTED
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((HOST, port)) == 0
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class Emulator:
+    endpoint: str
+    process: subprocess.Popen | None = None  # None: not ours (e.g. LocalStack); never stopped by us
+
+    @classmethod
+    def start(cls, port: int | None = None, timeout: float = 60.0) -> Emulator:
+        port = port or free_port()
+        if port_taken(port):
+            raise EmulatorError(
+                f"port {port} on {HOST} is already taken; stop what listens there or choose another port"
+            )
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+        env.pop("AWS_ENDPOINT_URL", None)
+        repo = Path(__file__).resolve().parents[2]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.emulator.launcher", "serve", "--port", str(port)],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        endpoint = f"http://{HOST}:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
+                raise EmulatorError(f"moto server exited at start (code {proc.returncode}): {err.strip()}")
+            if _answers(endpoint):
+                return cls(endpoint, proc)
+            time.sleep(0.2)
+        proc.kill()
+        raise EmulatorError(f"moto server did not answer on {endpoint} within {timeout:.0f}s")
+
+    @classmethod
+    def from_env(cls) -> Emulator:
+        """Use AWS_ENDPOINT_URL if the user set one (LocalStack), else start moto."""
+        existing = os.environ.get("AWS_ENDPOINT_URL")
+        return cls(existing.rstrip("/")) if existing else cls.start()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+
+    def aws_env(self) -> dict[str, str]:
+        """Environment for clients (boto3, Terraform, Spark) that should talk to this emulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+            "AWS_REGION": os.environ.get("AWS_REGION", "eu-west-1"),
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION", "eu-west-1"),
+        }
+
+
+def _serve(port: int) -> None:
+    from moto.server import ThreadedMotoServer
+
+    apply_patches()
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
+    while True:
+        time.sleep(3600)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.emulator.launcher")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    serve = sub.add_parser("serve")
+    serve.add_argument("--port", type=int, default=4566)
+    start = sub.add_parser("start")
+    start.add_argument("--port", type=int, default=4566)
+    sub.add_parser("stop")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "serve":
+            _serve(args.port)
+        elif args.cmd == "start":
+            emu = Emulator.start(args.port)
+            PIDFILE.parent.mkdir(parents=True, exist_ok=True)
+            PIDFILE.write_text(str(emu.process.pid))
+            print(f"export AWS_ENDPOINT_URL={emu.endpoint}  # moto pid {emu.process.pid}")
+        elif args.cmd == "stop":
+            if PIDFILE.exists():
+                os.kill(int(PIDFILE.read_text()), signal.SIGTERM)
+                PIDFILE.unlink()
+    except EmulatorError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
