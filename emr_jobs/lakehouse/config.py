@@ -44,7 +44,7 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "secrets": (dict, False),
     "notifications": (dict, False),
     "emr": (dict, False),
-    "artifacts_root": (str, False),
+    "artifacts_root": ((str, type(None)), False),
     "endpoint_url": ((str, type(None)), False),
 }
 _NESTED_REQUIRED = {
