@@ -17,6 +17,8 @@ BIN="$CACHE/bin"
 MIRROR="$CACHE/terraform/mirror"
 PYTHON="${PYTHON:-python3.11}"
 mkdir -p "$BIN" "$MIRROR"
+# Every download cache lives under $CACHE too, so an empty LAKEHOUSE_CACHE_DIR is a true cold start.
+export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" PIP_CACHE_DIR="$CACHE/pip"
 
 # Versions: one place. Go tools are built from the Go module proxy (the only registry reachable offline).
 TFLINT_VERSION=v0.54.0
@@ -155,7 +157,7 @@ case "${1:-all}" in
   jars) step_jars ;;
   postgres) step_postgres ;;
   airflow) step_airflow ;;
-  all) step_python; step_terraform; step_tools; step_jars; step_postgres ;;
+  all) step_python; step_terraform; step_tools; step_jars; step_postgres; step_airflow ;;
   env) # print the environment the Makefile exports
     echo "export TF_CLI_CONFIG_FILE=$CACHE/terraform/terraformrc"
     echo "export TFLINT_PLUGIN_DIR=$CACHE/tflint/plugins"

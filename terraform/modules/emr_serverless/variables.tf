@@ -51,12 +51,9 @@ variable "maximum_capacity" {
     error_message = "Variable maximum_capacity.disk must be a positive whole number of GB, e.g. \"1000 GB\"."
   }
   validation {
-    # EMR Serverless workers need 2-8 GB per vCPU; a ceiling below 2 GB/vCPU can never be used in full.
-    condition = (
-      !can(regex("^[1-9][0-9]* ?vCPU$", var.maximum_capacity.cpu)) ||
-      !can(regex("^[1-9][0-9]* ?GB$", var.maximum_capacity.memory)) ||
-      tonumber(regex("^[0-9]+", var.maximum_capacity.memory)) >= 2 * tonumber(regex("^[0-9]+", var.maximum_capacity.cpu))
-    )
+    # Workers need 2-8 GB per vCPU, so a ceiling below 2 GB/vCPU can never be used in full.
+    # (try: a malformed value is already reported by the format checks above.)
+    condition     = try(tonumber(regex("^[0-9]+", var.maximum_capacity.memory)) >= 2 * tonumber(regex("^[0-9]+", var.maximum_capacity.cpu)), true)
     error_message = "Variable maximum_capacity.memory must be at least 2 GB per vCPU of maximum_capacity.cpu (EMR Serverless workers need 2-8 GB per vCPU)."
   }
 }

@@ -1,11 +1,19 @@
+data "aws_region" "current" {}
+
+# Pinned by name, so the subnets never move when AWS adds a zone.
 data "aws_availability_zones" "available" {
   count = local.create_network ? 1 : 0
   state = "available"
+
+  filter {
+    name   = "zone-name"
+    values = length(var.availability_zones) > 0 ? var.availability_zones : ["${data.aws_region.current.name}a", "${data.aws_region.current.name}b"]
+  }
 }
 
 locals {
   create_network     = var.enabled && var.create_network
-  azs                = local.create_network ? slice(data.aws_availability_zones.available[0].names, 0, 2) : []
+  azs                = local.create_network ? data.aws_availability_zones.available[0].names : []
   subnet_ids         = local.create_network ? aws_subnet.private[*].id : var.subnet_ids
   security_group_ids = local.create_network ? [aws_security_group.mwaa[0].id] : var.security_group_ids
 }
@@ -274,6 +282,10 @@ resource "aws_mwaa_environment" "this" {
     precondition {
       condition     = var.create_network || (length(var.subnet_ids) == 2 && length(var.security_group_ids) >= 1)
       error_message = "Variables subnet_ids (exactly two) and security_group_ids (at least one) are required when create_network is false."
+    }
+    precondition {
+      condition     = !var.create_network || length(local.azs) == 2
+      error_message = "Variable availability_zones must name two available zones of the region (default: <region>a and <region>b)."
     }
     precondition {
       condition     = var.environment_class == "mw1.micro" ? var.schedulers == 1 : var.schedulers >= 2

@@ -214,6 +214,17 @@ variable "vpc_cidr" {
   }
 }
 
+variable "availability_zones" {
+  description = "Two availability zone names for the created subnets (create_network); empty: <region>a and <region>b."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.availability_zones) == 0 || (length(var.availability_zones) == 2 && alltrue([for z in var.availability_zones : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$", z))]))
+    error_message = "Variable availability_zones must be empty or exactly two zone names such as eu-west-1a, eu-west-1b."
+  }
+}
+
 variable "flow_log_retention_days" {
   description = "Retention of the created VPC's flow-log group (create_network)."
   type        = number
