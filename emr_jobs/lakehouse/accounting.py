@@ -33,9 +33,10 @@ class Accounting:
 
     @property
     def balanced(self) -> bool:
-        return self.rows_in == self.loaded + self.deduplicated + self.quarantined and min(
-            self.rows_in, self.loaded, self.deduplicated, self.quarantined
-        ) >= 0
+        return (
+            self.rows_in == self.loaded + self.deduplicated + self.quarantined
+            and min(self.rows_in, self.loaded, self.deduplicated, self.quarantined) >= 0
+        )
 
     @property
     def difference(self) -> int:
@@ -83,3 +84,15 @@ def merge_all(entries: Iterable[Accounting]) -> dict[str, Accounting]:
     for a in entries:
         out[a.table] = out[a.table].add(a) if a.table in out else Accounting(**{**asdict(a)})
     return out
+
+
+def record(ctx, entries: Iterable[Accounting] | dict[str, Accounting]) -> None:
+    """Log each table's balance, add the per-table metrics (RecordsIn/Out/Quarantined with a Table
+    dimension) to the job's counters, then fail the job if any balance does not hold."""
+    items = list(entries.values()) if isinstance(entries, dict) else list(entries)
+    for a in items:
+        ctx.count("RecordsIn", a.rows_in, table=a.table)
+        ctx.count("RecordsOut", a.loaded, table=a.table)
+        ctx.count("RecordsQuarantined", a.quarantined, table=a.table)
+        ctx.log.info("row accounting", extra={"accounting": a.to_dict()})
+    assert_balanced(items)

@@ -48,11 +48,17 @@ GOLD_TABLES = tuple(t for t, _, _ in PUBLISH)
 class GoldNotPublished(RuntimeError):
     """The critical gold DQ suite failed on the candidates; gold was left untouched."""
 
+    def __init__(self, message: str, result=None):
+        super().__init__(message)
+        self.result = result  # the dq SuiteResult, for reports
+
 
 # ---------------------------------------------------------------------------------------------- pure
 def attr_hash(cols=TRACKED_CUSTOMER_ATTRIBUTES):
     """SHA-256 over the tracked attributes; NULL and '' hash differently (\\u0001 marks NULL)."""
-    return F.sha2(F.concat_ws("\u0000", *[F.coalesce(F.col(c).cast("string"), F.lit("\u0001")) for c in cols]), 256)
+    return F.sha2(
+        F.concat_ws("\u0000", *[F.coalesce(F.col(c).cast("string"), F.lit("\u0001")) for c in cols]), 256
+    )
 
 
 def scd2_apply(existing: DataFrame | None, incoming: DataFrame, *, key: str = "customer_id") -> DataFrame:
@@ -78,9 +84,11 @@ def scd2_apply(existing: DataFrame | None, incoming: DataFrame, *, key: str = "c
         )
 
     if existing is None:
-        first = inc.withColumn("valid_from", F.coalesce("created_at", "source_updated_at")).withColumn(
-            "valid_to", end
-        ).withColumn("is_current", F.lit(True))
+        first = (
+            inc.withColumn("valid_from", F.coalesce("created_at", "source_updated_at"))
+            .withColumn("valid_to", end)
+            .withColumn("is_current", F.lit(True))
+        )
         return with_sk(first)
 
     ex = existing.select(*columns)
@@ -104,9 +112,11 @@ def scd2_apply(existing: DataFrame | None, incoming: DataFrame, *, key: str = "c
     )
     closing = changed.select(F.col(key).alias("__ck"), change_ts.alias("__to"))
     ex2 = ex.join(closing, (F.col(key) == F.col("__ck")) & F.col("is_current"), "left")
-    kept = ex2.withColumn("valid_to", F.coalesce(F.col("__to"), F.col("valid_to"))).withColumn(
-        "is_current", F.col("is_current") & F.col("__ck").isNull()
-    ).select(*columns)
+    kept = (
+        ex2.withColumn("valid_to", F.coalesce(F.col("__to"), F.col("valid_to")))
+        .withColumn("is_current", F.col("is_current") & F.col("__ck").isNull())
+        .select(*columns)
+    )
     # existing rows already carry their customer_sk; recomputing it from (key, valid_from) gives the same
     return with_sk(kept.unionByName(opened))
 
@@ -116,19 +126,16 @@ def build_dim_product(products: DataFrame, vendor_catalog: DataFrame) -> DataFra
         F.countDistinct("vendor_id").cast("int").alias("vendor_count"),
         F.min("supply_price_usd").cast("decimal(18,2)").alias("min_supply_price_usd"),
     )
-    return (
-        products.join(v, "product_id", "left")
-        .select(
-            F.xxhash64("product_id").alias("product_sk"),
-            "product_id",
-            "product_name",
-            "category",
-            "list_price",
-            "currency",
-            "list_price_usd",
-            F.coalesce("vendor_count", F.lit(0)).cast("int").alias("vendor_count"),
-            "min_supply_price_usd",
-        )
+    return products.join(v, "product_id", "left").select(
+        F.xxhash64("product_id").alias("product_sk"),
+        "product_id",
+        "product_name",
+        "category",
+        "list_price",
+        "currency",
+        "list_price_usd",
+        F.coalesce("vendor_count", F.lit(0)).cast("int").alias("vendor_count"),
+        "min_supply_price_usd",
     )
 
 
@@ -157,11 +164,16 @@ def build_fact_orders(orders: DataFrame, dim_customer: DataFrame, dim_product: D
     """Orders with the customer version valid at ``order_ts`` (an order placed before a customer's first
     version — clock skew between sources — takes the earliest version) and the product key."""
     versions = dim_customer.select(
-        F.col("customer_id").alias("__cid"), "customer_sk", F.col("valid_from").alias("__vf"), F.col("valid_to").alias("__vt")
+        F.col("customer_id").alias("__cid"),
+        "customer_sk",
+        F.col("valid_from").alias("__vf"),
+        F.col("valid_to").alias("__vt"),
     )
     j = orders.join(versions, F.col("customer_id") == F.col("__cid"), "left")
     in_range = (F.col("order_ts") >= F.col("__vf")) & (F.col("order_ts") < F.col("__vt"))
-    w = Window.partitionBy("order_id").orderBy(F.when(in_range, 0).otherwise(1), F.col("__vf").asc_nulls_last())
+    w = Window.partitionBy("order_id").orderBy(
+        F.when(in_range, 0).otherwise(1), F.col("__vf").asc_nulls_last()
+    )
     picked = j.withColumn("__rn", F.row_number().over(w)).where("__rn = 1")
     prod = dim_product.select(F.col("product_id").alias("__pid"), "product_sk")
     return picked.join(prod, F.col("product_id") == F.col("__pid"), "left").select(
@@ -199,7 +211,9 @@ def build_daily_revenue(fact: DataFrame, dim_customer: DataFrame) -> DataFrame:
             F.sum(F.when(rev, 1).otherwise(0)).cast("bigint").alias("revenue_orders"),
             F.sum(F.when(rev, F.col("quantity")).otherwise(0)).cast("bigint").alias("units"),
             F.countDistinct("customer_id").alias("customers"),
-            F.coalesce(F.sum(F.when(rev, F.col("amount_usd"))), F.lit(0)).cast("decimal(28,2)").alias("revenue_usd"),
+            F.coalesce(F.sum(F.when(rev, F.col("amount_usd"))), F.lit(0))
+            .cast("decimal(28,2)")
+            .alias("revenue_usd"),
         )
     )
 
@@ -217,7 +231,9 @@ def build_customer_360(
     rev = F.col("is_revenue")
     o = fact.groupBy("customer_id").agg(
         F.count(F.lit(1)).alias("orders"),
-        F.coalesce(F.sum(F.when(rev, F.col("amount_usd"))), F.lit(0)).cast("decimal(28,2)").alias("lifetime_revenue_usd"),
+        F.coalesce(F.sum(F.when(rev, F.col("amount_usd"))), F.lit(0))
+        .cast("decimal(28,2)")
+        .alias("lifetime_revenue_usd"),
         F.sum(F.when(rev, 1).otherwise(0)).alias("__rev_orders"),
         F.min("order_ts").alias("first_order_ts"),
         F.max("order_ts").alias("last_order_ts"),
@@ -280,7 +296,9 @@ def build_candidates(spark, cfg, read_silver) -> dict[str, DataFrame]:
     """Every gold table as a DataFrame, from silver frames given by ``read_silver(table)``."""
     from lakehouse import tables as io
 
-    existing_dim = io.read(spark, cfg, "gold", "dim_customer") if io.exists(spark, cfg, "gold", "dim_customer") else None
+    existing_dim = (
+        io.read(spark, cfg, "gold", "dim_customer") if io.exists(spark, cfg, "gold", "dim_customer") else None
+    )
     orders = read_silver("orders")
     dim_customer = scd2_apply(existing_dim, read_silver("customers_conformed"))
     dim_product = build_dim_product(read_silver("products"), read_silver("vendor_catalog"))
@@ -329,8 +347,13 @@ def build_gold(ctx) -> GoldResult:
     for table, df in build_candidates(spark, cfg, read_silver).items():
         contract = load_contract("gold", table)
         io.overwrite(
-            spark, cfg, "checkpoints", f"gold_candidates/{table}", _conform(df, table),
-            partition_by=contract.partition_by, overwrite_schema=True,
+            spark,
+            cfg,
+            "checkpoints",
+            f"gold_candidates/{table}",
+            _conform(df, table),
+            partition_by=contract.partition_by,
+            overwrite_schema=True,
         )
         staged[table] = io.read(spark, cfg, "checkpoints", f"gold_candidates/{table}")
         result.rows[table] = staged[table].count()
@@ -347,12 +370,17 @@ def build_gold(ctx) -> GoldResult:
     assert_balanced(result.accounting)
 
     # 3. the DQ gate on the candidates
-    suite = dq.run_suite(spark, cfg, "gold", ctx.run_id, ctx.execution_date, tables=staged)
+    suite = dq.run_suite(
+        spark, cfg, "gold", ctx.run_id, ctx.execution_date, tables=staged, metrics=ctx.metrics, log=ctx.log
+    )
     result.dq = suite
     dq.write_results(spark, cfg, suite)
     if not suite.passed_critical:
-        failures = ", ".join(f"{r.check} on {r.table}" for r in suite.critical_failures) or "?"
-        raise GoldNotPublished(f"critical gold DQ check(s) failed: {failures}; nothing was published")
+        failures = "; ".join(f"{r.table} {r.name}: {r.message}" for r in suite.critical_failures[:10])
+        raise GoldNotPublished(
+            f"{len(suite.critical_failures)} critical gold DQ check(s) failed, nothing was published: {failures}",
+            suite,
+        )
 
     # 4. publish everything, rolling back this run's commits if a publish fails
     before = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
@@ -361,13 +389,31 @@ def build_gold(ctx) -> GoldResult:
             contract = load_contract("gold", table)
             fail_at = _fail_publish_at()
             if fail_at == table:
-                raise RuntimeError(f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)")
+                raise RuntimeError(
+                    f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)"
+                )
             if how == "replace":
-                io.overwrite(spark, cfg, "gold", table, staged[table], partition_by=contract.partition_by,
-                             overwrite_schema=True)
+                io.overwrite(
+                    spark,
+                    cfg,
+                    "gold",
+                    table,
+                    staged[table],
+                    partition_by=contract.partition_by,
+                    overwrite_schema=True,
+                )
             else:
-                io.merge(spark, cfg, "gold", table, staged[table], list(keys), partition_by=contract.partition_by,
-                         when_matched="update_if_changed", dedupe=False)
+                io.merge(
+                    spark,
+                    cfg,
+                    "gold",
+                    table,
+                    staged[table],
+                    list(keys),
+                    partition_by=contract.partition_by,
+                    when_matched="update_if_changed",
+                    dedupe=False,
+                )
             result.published.append(table)
     except Exception:
         _rollback(spark, cfg, before, result.published, ctx.log)
@@ -398,6 +444,17 @@ def _rollback(spark, cfg, before: dict[str, int | None], published: list[str], l
                 DeltaTable.forPath(spark, p).delete()
             else:
                 DeltaTable.forPath(spark, p).restoreToVersion(v)
-            log.warning("rolled back gold table after a failed publish", extra={"table": table, "to_version": v})
+            log.warning(
+                "rolled back gold table after a failed publish", extra={"table": table, "to_version": v}
+            )
         except Exception as exc:  # noqa: BLE001 - keep rolling back the others; the re-run converges anyway
             log.error("could not roll back gold.%s: %s", table, exc)
+
+
+def run_step(ctx) -> GoldResult:
+    """The ``transform.py --step gold`` body."""
+    from lakehouse.accounting import record
+
+    result = build_gold(ctx)
+    record(ctx, result.accounting)
+    return result

@@ -127,7 +127,7 @@ def main(
     started = time.monotonic()
     log.info(
         "job started",
-        extra={"execution_date": args.execution_date.isoformat(), "args": _public_args(args)},
+        extra={"execution_date": args.execution_date.isoformat(), "job_args": _public_args(args)},
     )
     rc = EXIT_OK
     try:

@@ -44,7 +44,10 @@ class _ContextAdapter(logging.LoggerAdapter):
     """Merges the job context with per-call ``extra`` (the stdlib adapter would drop the caller's)."""
 
     def process(self, msg, kwargs):
-        kwargs["extra"] = {**self.extra, **(kwargs.get("extra") or {})}
+        # a caller's key that collides with a LogRecord attribute ("args", "name"...) would make logging
+        # raise; it is kept under a suffixed name instead of breaking the job
+        extra = {(f"{k}_" if k in _RESERVED else k): v for k, v in (kwargs.get("extra") or {}).items()}
+        kwargs["extra"] = {**self.extra, **extra}
         return msg, kwargs
 
 

@@ -5,7 +5,7 @@ The transformations are pure functions ``DataFrame -> DataFrame`` (unit-tested o
 quarantine what must not pass, MERGE the rest, account for every row, then advance the watermark.
 
 Quarantine rules (a row is never silently dropped; the first failing rule names the reason):
-``null_business_key``, ``unknown_currency`` (not USD and never seen in the FX feed), ``no_fx_rate`` (known
+``null_key``, ``unknown_currency`` (not USD and never seen in the FX feed), ``no_fx_rate`` (known
 currency, but no rate on or before the row's date), ``orphan_fk`` (references a customer, product, order or
 account silver does not have), ``negative_quantity`` / ``zero_quantity``, ``invalid_fx_rate``.
 
@@ -29,15 +29,7 @@ JOB = "bronze_to_silver"
 REJECT = "_reject_reason"
 REJECT_DETAIL = "_reject_detail"
 META_KEEP = ("_batch_id", "_ingested_at", "_source_system")
-QUARANTINE_COLUMNS = (
-    "source_table",
-    "reason_code",
-    "reason",
-    "raw_record",
-    "_batch_id",
-    "_execution_date",
-    "_ingested_at",
-)
+QUARANTINE_TABLE = "quarantined_rows"
 
 
 @dataclass(frozen=True)
@@ -232,7 +224,9 @@ def fx_as_of(pairs: DataFrame, fx: DataFrame) -> DataFrame:
     )
 
 
-def convert_to_usd(df: DataFrame, fx: DataFrame, money: Money, *, known: DataFrame | None = None) -> DataFrame:
+def convert_to_usd(
+    df: DataFrame, fx: DataFrame, money: Money, *, known: DataFrame | None = None
+) -> DataFrame:
     """Add ``money.out`` (USD, 2 decimals) and ``fx_rate``; flag ``unknown_currency`` / ``no_fx_rate``.
 
     ``fx`` holds (rate_date, currency, usd_per_unit); USD is always 1. A NULL amount with a NULL currency is
@@ -242,11 +236,7 @@ def convert_to_usd(df: DataFrame, fx: DataFrame, money: Money, *, known: DataFra
     known = known if known is not None else fx.select("currency").distinct()
     known = known.select(F.col("currency").alias("__known")).distinct()
     d = F.to_date(F.col(money.date_col))
-    pairs = (
-        df.where(cur.isNotNull() & (cur != "USD"))
-        .select(cur.alias("currency"), d.alias("d"))
-        .distinct()
-    )
+    pairs = df.where(cur.isNotNull() & (cur != "USD")).select(cur.alias("currency"), d.alias("d")).distinct()
     rates = fx_as_of(pairs, fx).withColumnRenamed("currency", "__cur").withColumnRenamed("d", "__d")
     out = (
         df.join(F.broadcast(known), cur == F.col("__known"), "left")
@@ -260,13 +250,17 @@ def convert_to_usd(df: DataFrame, fx: DataFrame, money: Money, *, known: DataFra
         out,
         amt.isNotNull() & (cur.isNull() | ((cur != "USD") & F.col("__known").isNull())),
         "unknown_currency",
-        F.concat(F.lit(f"{money.currency}="), F.coalesce(cur, F.lit("NULL")), F.lit(" is not in the FX feed")),
+        F.concat(
+            F.lit(f"{money.currency}="), F.coalesce(cur, F.lit("NULL")), F.lit(" is not in the FX feed")
+        ),
     )
     out = flag(
         out,
         amt.isNotNull() & F.col("fx_rate").isNull(),
         "no_fx_rate",
-        F.concat(F.lit(f"no {money.currency} rate on or before "), F.coalesce(d.cast("string"), F.lit("NULL"))),
+        F.concat(
+            F.lit(f"no {money.currency} rate on or before "), F.coalesce(d.cast("string"), F.lit("NULL"))
+        ),
     )
     return out.withColumn(
         money.out, F.round(amt.cast("decimal(18,2)") * F.col("fx_rate"), 2).cast("decimal(18,2)")
@@ -296,14 +290,18 @@ def apply_rules(
     """All silver rules of one table on a deduplicated frame; adds REJECT/REJECT_DETAIL (+ derived cols)."""
     out = flag(
         df,
-        F.greatest(*[F.col(k).isNull() for k in spec.keys]) if len(spec.keys) > 1 else F.col(spec.keys[0]).isNull(),
-        "null_business_key",
+        F.greatest(*[F.col(k).isNull() for k in spec.keys])
+        if len(spec.keys) > 1
+        else F.col(spec.keys[0]).isNull(),
+        "null_key",
         "business key " + ",".join(spec.keys) + " is NULL",
     )
     if spec.table == "fx_rates":
         out = flag(out, F.col("usd_per_unit") <= 0, "invalid_fx_rate", "usd_per_unit <= 0")
     if spec.table == "orders":
-        out = flag(out, F.col("quantity") < 0, "negative_quantity", F.concat(F.lit("quantity="), F.col("quantity")))
+        out = flag(
+            out, F.col("quantity") < 0, "negative_quantity", F.concat(F.lit("quantity="), F.col("quantity"))
+        )
         out = flag(out, F.col("quantity") == 0, "zero_quantity", "quantity=0")
     for fk in spec.fks:
         out = flag_orphans(out, fk, (refs or {})[fk.ref_table])
@@ -312,27 +310,45 @@ def apply_rules(
             raise ValueError(f"silver.{spec.table} converts {money.amount} to USD but no FX rates were given")
         out = convert_to_usd(out, fx, money, known=known_currencies)
     if spec.table == "orders":
-        out = out.withColumn(
-            "amount", (F.col("quantity").cast("decimal(18,2)") * F.col("unit_price")).cast("decimal(18,2)")
-        ).withColumn(
-            "amount_usd", (F.col("quantity").cast("decimal(18,2)") * F.col("unit_price_usd")).cast("decimal(18,2)")
-        ).withColumn("order_date", F.to_date("order_ts"))
+        out = (
+            out.withColumn(
+                "amount",
+                (F.col("quantity").cast("decimal(18,2)") * F.col("unit_price")).cast("decimal(18,2)"),
+            )
+            .withColumn(
+                "amount_usd",
+                (F.col("quantity").cast("decimal(18,2)") * F.col("unit_price_usd")).cast("decimal(18,2)"),
+            )
+            .withColumn("order_date", F.to_date("order_ts"))
+        )
     return out
 
 
 def split_rejects(
     df: DataFrame, source_table: str, execution_date, original_columns: Sequence[str]
 ) -> tuple[DataFrame, DataFrame]:
-    """(rows that pass, quarantine rows in the shared quarantine shape)."""
+    """(rows that pass, quarantine rows in the shape of ``glue/quarantine/quarantined_rows.yaml``)."""
     good = df.where(F.col(REJECT).isNull()).drop(REJECT, REJECT_DETAIL)
-    bad = df.where(F.col(REJECT).isNotNull()).select(
-        F.lit(source_table).alias("source_table"),
-        F.col(REJECT).alias("reason_code"),
-        F.col(REJECT_DETAIL).alias("reason"),
-        F.to_json(F.struct(*[F.col(c) for c in original_columns])).alias("raw_record"),
-        F.col("_batch_id") if "_batch_id" in df.columns else F.lit(None).cast("string").alias("_batch_id"),
-        F.lit(execution_date).cast("date").alias("_execution_date"),
-        F.current_timestamp().alias("_ingested_at"),
+    raw = F.to_json(F.struct(*[F.col(c) for c in original_columns]))
+    bad = (
+        df.where(F.col(REJECT).isNotNull())
+        .withColumn("__raw", raw)
+        .select(
+            F.lit(source_table).alias("source_table"),
+            F.col(REJECT).alias("reason_code"),
+            F.col(REJECT_DETAIL).alias("reason"),
+            F.col("__raw").alias("raw_record"),
+            F.sha2(F.col("__raw"), 256).alias("record_hash"),
+            F.lit(1).alias("occurrences"),  # rows are unique per business key after deduplication
+            F.col("_batch_id").cast("string")
+            if "_batch_id" in df.columns
+            else F.lit("unknown").alias("_batch_id"),
+            (F.col("_source_system") if "_source_system" in df.columns else F.lit("derived")).alias(
+                "_source_system"
+            ),
+            F.lit(execution_date).cast("date").alias("_execution_date"),
+            F.current_timestamp().alias("_ingested_at"),
+        )
     )
     return good, bad
 
@@ -356,7 +372,9 @@ def conform_customers(
         .withColumn(
             "__rn",
             F.row_number().over(
-                Window.partitionBy("email").orderBy(F.col("system_modstamp").desc(), F.col("contact_id").desc())
+                Window.partitionBy("email").orderBy(
+                    F.col("system_modstamp").desc(), F.col("contact_id").desc()
+                )
             ),
         )
         .where("__rn = 1")
@@ -454,7 +472,9 @@ def _max_ingested(df: DataFrame) -> str | None:
     return row["m"]
 
 
-def build_silver(ctx, *, mode: str = "incremental", tables: Sequence[str] | None = None) -> dict[str, Accounting]:
+def build_silver(
+    ctx, *, mode: str = "incremental", tables: Sequence[str] | None = None
+) -> dict[str, Accounting]:
     """Read bronze past the watermark, transform, quarantine, MERGE into silver; return the accounting."""
     from lakehouse import tables as io
     from lakehouse.accounting import assert_balanced
@@ -487,11 +507,14 @@ def build_silver(ctx, *, mode: str = "incremental", tables: Sequence[str] | None
         try:
             rows_in = raw.count()
             if rows_in == 0:
-                ctx.log.info("nothing new past the watermark", extra={"table": spec.table, "watermark": watermark})
+                ctx.log.info(
+                    "nothing new past the watermark", extra={"table": spec.table, "watermark": watermark}
+                )
                 results[name] = Accounting(name)
                 continue
             contract = load_contract("silver", spec.table)
-            latest = deduplicate(standardise(raw, spec), spec.keys, spec.order_col)
+            latest = deduplicate(standardise(raw, spec), spec.keys, spec.order_col).persist()
+            n_latest = latest.count()
             fx = known = None
             if spec.money:
                 fx = silver_or_empty("fx_rates")
@@ -503,18 +526,19 @@ def build_silver(ctx, *, mode: str = "incremental", tables: Sequence[str] | None
                     r[REJECT]: r["n"]
                     for r in checked.groupBy(REJECT).agg(F.count(F.lit(1)).alias("n")).collect()
                 }
-                n_latest = sum(by_reason.values())
                 good, bad = split_rejects(checked, name, ctx.execution_date, raw.columns)
                 quarantined = {k: v for k, v in by_reason.items() if k is not None}
                 n_bad = sum(quarantined.values())
                 if n_bad:
+                    # the one quarantine table of every stage; keys make a re-run insert nothing
                     io.merge(
                         spark,
                         cfg,
                         "quarantine",
-                        f"silver_{spec.table}",
+                        QUARANTINE_TABLE,
                         bad,
-                        ["source_table", "reason_code", "raw_record"],
+                        list(load_contract("quarantine", QUARANTINE_TABLE).business_key),
+                        partition_by=load_contract("quarantine", QUARANTINE_TABLE).partition_by,
                         when_matched="ignore",
                     )
                 stats = io.merge(
@@ -534,10 +558,16 @@ def build_silver(ctx, *, mode: str = "incremental", tables: Sequence[str] | None
                 results[name] = acc
                 ctx.log.info(
                     "silver table merged",
-                    extra={"table": spec.table, **acc.to_dict(), "inserted": stats.inserted, "updated": stats.updated},
+                    extra={
+                        "table": spec.table,
+                        **acc.to_dict(),
+                        "inserted": stats.inserted,
+                        "updated": stats.updated,
+                    },
                 )
             finally:
                 checked.unpersist()
+                latest.unpersist()
             new_wm = _max_ingested(raw)
             if new_wm and (watermark is None or new_wm > watermark):
                 ctx.state.set_watermark(JOB, spec.table, new_wm)
@@ -583,3 +613,12 @@ def build_conformed_customers(ctx) -> Accounting:
     )
     # Derived table: every conformed row comes from a silver row already accounted for above.
     return Accounting(name, stats.rows_in, stats.rows_in, 0, 0)
+
+
+def run_step(ctx, *, mode: str = "incremental") -> dict[str, Accounting]:
+    """The ``transform.py --step silver`` body: build silver, then record (and enforce) the balance."""
+    from lakehouse.accounting import record
+
+    accounting = build_silver(ctx, mode=mode)
+    record(ctx, accounting)
+    return accounting

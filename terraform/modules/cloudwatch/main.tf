@@ -11,11 +11,13 @@ locals {
   volume_hi  = var.volume_alarm_mode == "threshold" ? { for k, v in var.volume_jobs : k => v.max_records if v.max_records != null } : {}
   volume_ad  = var.volume_alarm_mode == "anomaly" ? var.volume_jobs : {}
 
-  # Metrics Insights queries aggregate over every dimension combination the jobs emit
-  # (Job, Job+Table, ...), so an alarm does not depend on the exact dimension set of a datapoint.
+  # The jobs emit run totals with the Job dimension alone and per-table counts with Job + Table
+  # (lakehouse.jobs). Alarms on totals read SCHEMA(<ns>, Job) so per-table datapoints never double count;
+  # Metrics Insights then aggregates over every job without one alarm per job.
+  per_job = "SCHEMA(\"${local.namespace}\", Job)"
   q = {
-    job_failed  = "SELECT SUM(JobFailed) FROM \"${local.namespace}\""
-    dq_critical = "SELECT SUM(DQCriticalFailures) FROM \"${local.namespace}\""
+    job_failed  = "SELECT SUM(JobFailed) FROM ${local.per_job}"
+    dq_critical = "SELECT SUM(DQCriticalFailures) FROM ${local.per_job}"
   }
 
   alarm_names = {
@@ -25,7 +27,7 @@ locals {
     pipeline_degrade = "${var.name_prefix}-pipeline-degraded"
   }
   sla_alarm_names       = { for k in keys(local.sla_jobs) : k => "${var.name_prefix}-sla-${replace(k, "_", "-")}" }
-  freshness_alarm_names = { for k in keys(var.freshness_tables) : k => "${var.name_prefix}-freshness-${replace(k, "_", "-")}" }
+  freshness_alarm_names = { for k in keys(var.freshness_tables) : k => "${var.name_prefix}-freshness-${replace(replace(k, "_", "-"), ".", "-")}" }
   volume_alarm_names = merge(
     { for k in keys(local.volume_low) : "low-${k}" => "${var.name_prefix}-volume-low-${replace(k, "_", "-")}" },
     { for k in keys(local.volume_hi) : "high-${k}" => "${var.name_prefix}-volume-high-${replace(k, "_", "-")}" },
@@ -180,7 +182,7 @@ resource "aws_cloudwatch_metric_alarm" "sla" {
 
   metric_query {
     id          = "q1"
-    expression  = "SELECT MAX(DurationSeconds) FROM \"${local.namespace}\" WHERE Job = '${each.key}'"
+    expression  = "SELECT MAX(DurationSeconds) FROM ${local.per_job} WHERE Job = '${each.key}'"
     period      = var.alarm_period_seconds
     label       = "DurationSeconds ${each.key}"
     return_data = true
@@ -204,7 +206,7 @@ resource "aws_cloudwatch_metric_alarm" "freshness" {
 
   metric_query {
     id          = "q1"
-    expression  = "SELECT MAX(FreshnessMinutes) FROM \"${local.namespace}\" WHERE \"Table\" = '${each.key}'"
+    expression  = "SELECT MAX(FreshnessMinutes) FROM SCHEMA(\"${local.namespace}\", Job, \"Table\") WHERE \"Table\" = '${each.key}'"
     period      = 3600
     label       = "FreshnessMinutes ${each.key}"
     return_data = true
@@ -226,7 +228,7 @@ resource "aws_cloudwatch_metric_alarm" "volume_low" {
 
   metric_query {
     id          = "q1"
-    expression  = "SELECT SUM(RecordsIn) FROM \"${local.namespace}\" WHERE Job = '${each.key}'"
+    expression  = "SELECT SUM(RecordsIn) FROM ${local.per_job} WHERE Job = '${each.key}'"
     period      = var.volume_period_seconds
     label       = "RecordsIn ${each.key}"
     return_data = true
@@ -248,7 +250,7 @@ resource "aws_cloudwatch_metric_alarm" "volume_high" {
 
   metric_query {
     id          = "q1"
-    expression  = "SELECT SUM(RecordsIn) FROM \"${local.namespace}\" WHERE Job = '${each.key}'"
+    expression  = "SELECT SUM(RecordsIn) FROM ${local.per_job} WHERE Job = '${each.key}'"
     period      = var.volume_period_seconds
     label       = "RecordsIn ${each.key}"
     return_data = true
@@ -257,7 +259,7 @@ resource "aws_cloudwatch_metric_alarm" "volume_high" {
   tags = var.tags
 }
 
-# Anomaly detection needs a plain metric, so this mode expects RecordsIn emitted with the Job dimension alone.
+# Anomaly detection needs a plain metric: the run total of RecordsIn, emitted with the Job dimension alone.
 resource "aws_cloudwatch_metric_alarm" "volume_anomaly" {
   for_each = local.volume_ad
 

@@ -128,13 +128,13 @@ variable "dq_critical_failure_threshold" {
 }
 
 variable "freshness_tables" {
-  description = "Tables watched for staleness => maximum FreshnessMinutes before the warning alarm fires."
+  description = "Tables watched for staleness, by the Table dimension the DQ freshness check emits (<layer>.<table>) => maximum FreshnessMinutes."
   type        = map(number)
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.freshness_tables : can(regex("^[a-z][a-z0-9_]*$", k)) && v > 0])
-    error_message = "Variable freshness_tables keys must be snake_case table names and values (minutes) > 0."
+    condition     = alltrue([for k, v in var.freshness_tables : can(regex("^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$", k)) && v > 0])
+    error_message = "Variable freshness_tables keys must be table names as <layer>.<table> (snake_case) and values (minutes) > 0."
   }
 }
 

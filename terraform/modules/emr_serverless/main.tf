@@ -19,7 +19,7 @@ locals {
     var.enable_s3_logging ? {
       s3MonitoringConfiguration = {
         logUri           = var.log_uri
-        encryptionKeyArn = var.log_kms_key_arn
+        encryptionKeyArn = var.s3_logs_kms_key_arn
       }
     } : {},
     var.enable_cloudwatch_logging ? {
@@ -27,7 +27,7 @@ locals {
         enabled             = true
         logGroupName        = var.cloudwatch_log_group_name
         logStreamNamePrefix = "spark"
-        encryptionKeyArn    = var.log_kms_key_arn
+        encryptionKeyArn    = var.cloudwatch_logs_kms_key_arn
         logTypes = {
           SPARK_DRIVER   = ["STDOUT", "STDERR"]
           SPARK_EXECUTOR = ["STDOUT", "STDERR"]

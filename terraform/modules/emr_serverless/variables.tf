@@ -142,7 +142,7 @@ variable "security_group_ids" {
 }
 
 variable "enable_s3_logging" {
-  description = "Write Spark driver/executor logs and event logs to log_uri (encrypted with log_kms_key_arn)."
+  description = "Write Spark driver/executor logs and event logs to log_uri (encrypted with s3_logs_kms_key_arn)."
   type        = bool
   default     = true
 }
@@ -157,13 +157,13 @@ variable "log_uri" {
   }
 }
 
-variable "log_kms_key_arn" {
-  description = "KMS key ARN encrypting the S3 job logs and the CloudWatch log streams."
+variable "s3_logs_kms_key_arn" {
+  description = "KMS key ARN encrypting the job logs written to log_uri (the key of the bucket the logs land in)."
   type        = string
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$", var.log_kms_key_arn))
-    error_message = "Variable log_kms_key_arn must be a KMS key or alias ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.s3_logs_kms_key_arn))
+    error_message = "Variable s3_logs_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
   }
 }
 
@@ -180,6 +180,16 @@ variable "cloudwatch_log_group_name" {
   validation {
     condition     = can(regex("^/aws/emr-serverless/[A-Za-z0-9._/-]+$", var.cloudwatch_log_group_name))
     error_message = "Variable cloudwatch_log_group_name must start with /aws/emr-serverless/ (the prefix the job role may write to)."
+  }
+}
+
+variable "cloudwatch_logs_kms_key_arn" {
+  description = "KMS key ARN encrypting the job log streams in CloudWatch (the key of the log group)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.cloudwatch_logs_kms_key_arn))
+    error_message = "Variable cloudwatch_logs_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
   }
 }
 

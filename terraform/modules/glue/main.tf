@@ -43,7 +43,8 @@ resource "aws_glue_catalog_table" "this" {
   }
 
   dynamic "partition_keys" {
-    for_each = [for p in each.value.partition_by : one([for col in each.value.all_columns : col if col.name == p])]
+    # In partition_by order; a missing column is reported by the precondition below.
+    for_each = flatten([for p in each.value.partition_by : [for col in each.value.all_columns : col if col.name == p]])
     content {
       name    = partition_keys.value.name
       type    = partition_keys.value.type

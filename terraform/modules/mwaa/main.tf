@@ -276,6 +276,10 @@ resource "aws_mwaa_environment" "this" {
 
   lifecycle {
     precondition {
+      condition     = var.kms_key_arn != null && var.execution_role_arn != null && var.source_bucket_arn != null
+      error_message = "Variables kms_key_arn, execution_role_arn and source_bucket_arn are required when enabled is true."
+    }
+    precondition {
       condition     = var.min_workers <= var.max_workers
       error_message = "Variable min_workers must be <= max_workers."
     }

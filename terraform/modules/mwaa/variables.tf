@@ -92,31 +92,34 @@ variable "log_level" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer-managed KMS key for the environment (metadata DB, logs); its policy must allow MWAA and CloudWatch Logs."
+  description = "Customer-managed KMS key for the environment (metadata DB, logs); its policy must allow MWAA and CloudWatch Logs. Required when enabled."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
     error_message = "Variable kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
   }
 }
 
 variable "execution_role_arn" {
-  description = "MWAA execution role (module.iam.mwaa_execution_role_arn)."
+  description = "MWAA execution role (module.iam.mwaa_execution_role_arn). Required when enabled."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.execution_role_arn))
+    condition     = var.execution_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.execution_role_arn))
     error_message = "Variable execution_role_arn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
   }
 }
 
 variable "source_bucket_arn" {
-  description = "MWAA bucket ARN (module.s3.mwaa_bucket_arn); versioned, public access blocked."
+  description = "MWAA bucket ARN (module.s3.mwaa_bucket_arn); versioned, public access blocked. Required when enabled."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.source_bucket_arn))
+    condition     = var.source_bucket_arn == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.source_bucket_arn))
     error_message = "Variable source_bucket_arn must be an S3 bucket ARN (arn:aws:s3:::<bucket>)."
   }
 }
@@ -209,7 +212,7 @@ variable "vpc_cidr" {
   default     = "10.42.0.0/16"
 
   validation {
-    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) <= 22
+    condition     = can(cidrnetmask(var.vpc_cidr)) && try(tonumber(split("/", var.vpc_cidr)[1]) <= 22, false)
     error_message = "Variable vpc_cidr must be an IPv4 CIDR block of /22 or larger, e.g. 10.42.0.0/16."
   }
 }

@@ -74,6 +74,9 @@ resource "aws_s3_bucket_logging" "this" {
   bucket        = each.value.id
   target_bucket = aws_s3_bucket.access_logs.id
   target_prefix = "${local.purposes[each.key]}/"
+
+  # Log delivery is authorised by the access-logs bucket policy: it must exist first.
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 data "aws_iam_policy_document" "tls_only" {

@@ -1,5 +1,4 @@
 import pytest
-
 from lakehouse.accounting import Accounting, AccountingError, assert_balanced, merge_all
 
 
@@ -30,7 +29,12 @@ def test_merge_all_sums_per_table_and_reasons():
         ]
     )
     assert out["silver.orders"].to_dict() == {
-        "table": "silver.orders", "rows_in": 10, "loaded": 7, "deduplicated": 1, "quarantined": 2,
-        "by_reason": {"orphan_fk": 2}, "balanced": True,
+        "table": "silver.orders",
+        "rows_in": 10,
+        "loaded": 7,
+        "deduplicated": 1,
+        "quarantined": 2,
+        "by_reason": {"orphan_fk": 2},
+        "balanced": True,
     }
     assert out["silver.products"].rows_in == 2

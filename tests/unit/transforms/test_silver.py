@@ -4,7 +4,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-
 from lakehouse import silver as S
 
 pytestmark = pytest.mark.spark
@@ -34,7 +33,8 @@ def _orders(spark, rows):
 
 def test_standardise_trims_uppercases_codes_and_normalises_email(spark):
     df = spark.createDataFrame(
-        [(" c1 ", "  Ann.Lee@Example.COM ", "de"), ("c2", "   ", "fr")], "customer_id string, email string, country string"
+        [(" c1 ", "  Ann.Lee@Example.COM ", "de"), ("c2", "   ", "fr")],
+        "customer_id string, email string, country string",
     )
     out = {r.customer_id: r for r in S.standardise(df, S.SPEC_BY_TABLE["customers"]).collect()}
     assert out["c1"].email == "ann.lee@example.com" and out["c1"].country == "DE"
@@ -67,7 +67,12 @@ def test_deduplicate_without_watermark_is_deterministic_for_conflicting_versions
 
 def test_fx_as_of_takes_latest_rate_on_or_before_the_date(spark):
     pairs = spark.createDataFrame(
-        [("EUR", date(2024, 1, 1)), ("EUR", date(2024, 1, 2)), ("EUR", date(2024, 1, 5)), ("GBP", date(2024, 1, 1))],
+        [
+            ("EUR", date(2024, 1, 1)),
+            ("EUR", date(2024, 1, 2)),
+            ("EUR", date(2024, 1, 5)),
+            ("GBP", date(2024, 1, 1)),
+        ],
         "currency string, d date",
     )
     out = {(r.currency, r.d): r.fx_rate for r in S.fx_as_of(pairs, _fx(spark)).collect()}
@@ -89,7 +94,10 @@ def test_convert_to_usd_uses_rate_of_event_date_and_quarantines_unknown(spark):
         ],
         "id string, amount decimal(18,2), currency string, ts timestamp",
     )
-    out = {r.id: r for r in S.convert_to_usd(df, _fx(spark), S.Money("amount", "currency", "ts", "amount_usd")).collect()}
+    out = {
+        r.id: r
+        for r in S.convert_to_usd(df, _fx(spark), S.Money("amount", "currency", "ts", "amount_usd")).collect()
+    }
     assert out["a"].amount_usd == Decimal("12.00") and out["a"][S.REJECT] is None
     assert out["b"].amount_usd == Decimal("10.00") and out["b"].fx_rate == Decimal("1")
     assert out["c"][S.REJECT] == "unknown_currency" and "XXX" in out["c"][S.REJECT_DETAIL]
@@ -119,10 +127,19 @@ def test_order_rules_route_each_defect_to_its_reason_and_nothing_is_lost(spark):
     good, bad = S.split_rejects(checked, "silver.orders", date(2024, 1, 3), orders.columns)
     reasons = {r.raw_record.split('"order_id":"')[1][:2]: r.reason_code for r in bad.collect()}
     assert reasons == {
-        "o2": "orphan_fk", "o3": "orphan_fk", "o4": "negative_quantity", "o5": "unknown_currency", "o6": "zero_quantity"
+        "o2": "orphan_fk",
+        "o3": "orphan_fk",
+        "o4": "negative_quantity",
+        "o5": "unknown_currency",
+        "o6": "zero_quantity",
     }
     [g] = good.collect()
-    assert (g.order_id, g.amount, g.amount_usd, g.unit_price_usd) == ("o1", Decimal("10.00"), Decimal("12.00"), Decimal("6.00"))
+    assert (g.order_id, g.amount, g.amount_usd, g.unit_price_usd) == (
+        "o1",
+        Decimal("10.00"),
+        Decimal("12.00"),
+        Decimal("6.00"),
+    )
     assert g.order_date == date(2024, 1, 3)
     assert good.count() + bad.count() == orders.count()
     row = bad.where("reason_code = 'negative_quantity'").first()

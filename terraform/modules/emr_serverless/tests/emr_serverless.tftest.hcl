@@ -2,11 +2,12 @@
 mock_provider "aws" {}
 
 variables {
-  name                      = "lakehouse-test-spark"
-  maximum_capacity          = { cpu = "32 vCPU", memory = "128 GB" }
-  log_uri                   = "s3://lakehouse-test-artifacts-123456789012/emr-logs/"
-  log_kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-  cloudwatch_log_group_name = "/aws/emr-serverless/lakehouse-test"
+  name                        = "lakehouse-test-spark"
+  maximum_capacity            = { cpu = "32 vCPU", memory = "128 GB" }
+  log_uri                     = "s3://lakehouse-test-artifacts-123456789012/emr-logs/"
+  s3_logs_kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  cloudwatch_logs_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/66666666-7777-8888-9999-000000000000"
+  cloudwatch_log_group_name   = "/aws/emr-serverless/lakehouse-test"
 }
 
 run "defaults_pin_emr7_arm64_and_cap_capacity" {
@@ -53,11 +54,11 @@ run "job_runs_get_delta_glue_and_encrypted_logs" {
   assert {
     condition = (
       jsondecode(output.configuration_overrides_json).monitoringConfiguration.s3MonitoringConfiguration.logUri == var.log_uri &&
-      jsondecode(output.configuration_overrides_json).monitoringConfiguration.s3MonitoringConfiguration.encryptionKeyArn == var.log_kms_key_arn &&
+      jsondecode(output.configuration_overrides_json).monitoringConfiguration.s3MonitoringConfiguration.encryptionKeyArn == var.s3_logs_kms_key_arn &&
       jsondecode(output.configuration_overrides_json).monitoringConfiguration.cloudWatchLoggingConfiguration.logGroupName == "/aws/emr-serverless/lakehouse-test" &&
-      jsondecode(output.configuration_overrides_json).monitoringConfiguration.cloudWatchLoggingConfiguration.encryptionKeyArn == var.log_kms_key_arn
+      jsondecode(output.configuration_overrides_json).monitoringConfiguration.cloudWatchLoggingConfiguration.encryptionKeyArn == var.cloudwatch_logs_kms_key_arn
     )
-    error_message = "job logs must go to S3 and CloudWatch, both with the KMS key"
+    error_message = "job logs must go to S3 and CloudWatch, each with its KMS key"
   }
   assert {
     condition     = jsondecode(output.configuration_overrides_json).applicationConfiguration[0].classification == "spark-defaults"

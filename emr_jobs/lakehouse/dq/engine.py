@@ -1,0 +1,397 @@
+"""Evaluate a suite: one aggregation pass per table, one anti-join per referential check."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from lakehouse.dq.suite import Check, DQConfigError, Suite, TableSpec, load_suite
+
+RESULTS_TABLE = ("audit", "dq_results")
+
+
+@dataclass
+class CheckResult:
+    suite: str
+    table: str  # <layer>/<table>
+    check: str  # kind
+    name: str
+    column: str | None
+    severity: str
+    passed: bool
+    observed: float | None  # what was measured (failing rows, age in hours, change in %, rows, problems)
+    failed_rows: int | None
+    total_rows: int | None
+    threshold: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    run_id: str
+    execution_date: date
+    results: list[CheckResult] = field(default_factory=list)
+    evaluated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    seconds: float = 0.0
+
+    @property
+    def critical_failures(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed and r.severity == "critical"]
+
+    @property
+    def warning_failures(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed and r.severity == "warning"]
+
+    @property
+    def passed_critical(self) -> bool:
+        return not self.critical_failures
+
+    @property
+    def pass_rate(self) -> float:
+        """Share of checks that passed, 0..1 (1.0 for an empty suite)."""
+        if not self.results:
+            return 1.0
+        return sum(r.passed for r in self.results) / len(self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite,
+            "run_id": self.run_id,
+            "execution_date": self.execution_date.isoformat(),
+            "evaluated_at": self.evaluated_at.isoformat(timespec="seconds"),
+            "seconds": round(self.seconds, 3),
+            "passed_critical": self.passed_critical,
+            "pass_rate": round(self.pass_rate, 4),
+            "critical_failures": len(self.critical_failures),
+            "warning_failures": len(self.warning_failures),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """The ``dq`` rows of the run summary (docs/pipeline_modules.md)."""
+        return [
+            {
+                "suite": r.suite,
+                "check": r.name,
+                "table": r.table,
+                "severity": r.severity,
+                "passed": r.passed,
+                "observed": r.observed,
+            }
+            for r in self.results
+        ]
+
+
+class DQError(RuntimeError):
+    """Critical checks failed (raised by ``raise_for_critical``); the message lists them."""
+
+    def __init__(self, result: SuiteResult, include_warnings: bool = False):
+        self.result = result
+        bad = result.critical_failures + (result.warning_failures if include_warnings else [])
+        kind = "critical/warning" if include_warnings else "critical"
+        failed = "; ".join(f"{r.table} {r.name}: {r.message}" for r in bad[:10])
+        super().__init__(f"DQ suite {result.suite!r}: {len(bad)} {kind} check(s) failed: {failed}")
+
+
+# ---------------------------------------------------------------------------------------------------
+def _resolve_frame(spark, cfg, table: str, tables: Mapping[str, Any] | None):
+    """The frame for ``<layer>/<table>``: an override (full or bare name) or the lake table."""
+    if tables:
+        if table in tables:
+            return tables[table]
+        bare = table.split("/", 1)[1]
+        if bare in tables:
+            return tables[bare]
+    from lakehouse import tables as io
+
+    layer, name = table.split("/", 1)
+    return io.read(spark, cfg, layer, name)
+
+
+def _pct_ok(failed: int, total: int, check: Check) -> bool:
+    allowed = check.params.get("max_failed_pct", 0.0)
+    if failed == 0:
+        return True
+    return total > 0 and failed * 100.0 / total <= allowed
+
+
+def _threshold(check: Check) -> str:
+    p = check.params
+    k = check.kind
+    if k == "accepted_values":
+        return "in " + ",".join(map(str, p["values"]))
+    if k in ("range", "row_count"):
+        return f"[{'' if p['min'] is None else p['min']}, {'' if p['max'] is None else p['max']}]"
+    if k == "freshness":
+        return f"<= {p['max_age_hours']} h"
+    if k == "row_count_change":
+        return f"<= {p['max_change_pct']} %"
+    if k == "referential_integrity":
+        return f"in {p['ref_table']}.{p['ref_column']}"
+    pct = p.get("max_failed_pct", 0)
+    return f"failed <= {pct} %" if pct else "0 failing rows"
+
+
+def _contract_expectation(spec: TableSpec):
+    """(expected StructType fields by name, allowed extra column names, non-nullable names)."""
+    from lakehouse import contracts
+
+    contract = contracts.load_contract(spec.layer, spec.name)
+    schema = contract.spark_schema(with_metadata=contract.carries_metadata)
+    metadata = {c.name for c in contracts.metadata_contract_columns()}
+    expected = {f.name: f for f in schema.fields}
+    not_nullable = [f.name for f in schema.fields if not f.nullable]
+    return expected, metadata, not_nullable
+
+
+def _check_columns(spec: TableSpec, df_columns: set[str], suite: Suite) -> None:
+    for c in spec.checks:
+        missing = [col for col in c.columns if col not in df_columns]
+        if missing:
+            raise DQConfigError(
+                f"{suite.path}: table {spec.table}, check {c.name!r}: column(s) {missing} not in the table "
+                f"(columns: {', '.join(sorted(df_columns))})"
+            )
+
+
+def evaluate_table(
+    spark,
+    cfg,
+    suite: Suite,
+    spec: TableSpec,
+    df,
+    execution_date: date,
+    tables: Mapping[str, Any] | None,
+    previous_counts: Mapping[str, int],
+) -> list[CheckResult]:
+    from pyspark.sql import functions as F
+
+    _check_columns(spec, set(df.columns), suite)
+    exprs: dict[str, Any] = {"__rows": F.count(F.lit(1))}
+
+    def add(key: str, expr) -> str:
+        exprs.setdefault(key, expr)
+        return key
+
+    def count_if(cond):
+        return F.sum(F.when(cond, 1).otherwise(0))
+
+    plan: list[tuple[Check, str | None, Any]] = []  # (check, column, aggregation key or extra)
+    contract_info = None
+    for c in spec.checks:
+        if c.kind == "not_null":
+            for col in c.columns:
+                plan.append((c, col, add(f"nulls:{col}", count_if(F.col(col).isNull()))))
+        elif c.kind == "unique":
+            nonnull = F.lit(True)
+            for col in c.columns:
+                nonnull = nonnull & F.col(col).isNotNull()
+            k = ",".join(c.columns)
+            add(f"keyed:{k}", count_if(nonnull))
+            add(f"distinct:{k}", F.countDistinct(*[F.col(col) for col in c.columns]))
+            plan.append((c, k, k))
+        elif c.kind == "accepted_values":
+            col = c.column
+            cond = F.col(col).isNotNull() & ~F.col(col).isin(c.params["values"])
+            plan.append((c, col, add(f"{c.name}:bad", count_if(cond))))
+        elif c.kind == "range":
+            col, lo, hi = c.column, c.params["min"], c.params["max"]
+            bad = F.lit(False)
+            if lo is not None:
+                bad = bad | (F.col(col) < F.lit(lo))
+            if hi is not None:
+                bad = bad | (F.col(col) > F.lit(hi))
+            plan.append((c, col, add(f"{c.name}:bad", count_if(F.col(col).isNotNull() & bad))))
+        elif c.kind == "freshness":
+            # epoch seconds computed in Spark: collect() would shift timestamps into the driver's time zone
+            col = c.column
+            plan.append((c, col, add(f"max_epoch:{col}", F.max(F.col(col).cast("timestamp").cast("long")))))
+        elif c.kind == "contract_conformance":
+            contract_info = _contract_expectation(spec)
+            for col in contract_info[2]:
+                if col in df.columns:
+                    add(f"nulls:{col}", count_if(F.col(col).isNull()))
+            plan.append((c, None, None))
+        else:  # row_count, row_count_change, referential_integrity: need only __rows here
+            plan.append((c, c.column, None))
+
+    # ---- the one pass over the table ------------------------------------------------------------
+    keys = list(exprs)
+    row = df.agg(*[exprs[k].alias(f"_a{i}") for i, k in enumerate(keys)]).collect()[0]
+    agg = {k: row[f"_a{i}"] for i, k in enumerate(keys)}
+    total = int(agg["__rows"])
+    end_of_day = datetime.combine(execution_date + timedelta(days=1), datetime.min.time(), UTC).timestamp()
+
+    results: list[CheckResult] = []
+
+    def result(c: Check, column, passed, observed, failed, message) -> None:
+        name = c.name
+        if c.kind == "not_null" and len(c.columns) > 1:  # one result per column, each with its own name
+            name = f"not_null:{column}" if c.name == f"not_null:{','.join(c.columns)}" else f"{c.name}[{column}]"
+        results.append(
+            CheckResult(
+                suite.name, spec.table, c.kind, name, column, c.severity, bool(passed),
+                None if observed is None else float(observed), failed, total, _threshold(c), message,
+            )
+        )
+
+    for c, column, key in plan:
+        if c.kind == "not_null":
+            n = int(agg[key] or 0)
+            result(c, column, _pct_ok(n, total, c), n, n, f"{n} of {total} rows have null {column}")
+        elif c.kind == "unique":
+            dup = int(agg[f"keyed:{key}"] or 0) - int(agg[f"distinct:{key}"] or 0)
+            result(c, column, _pct_ok(dup, total, c), dup, dup, f"{dup} duplicate row(s) on ({column})")
+        elif c.kind in ("accepted_values", "range"):
+            n = int(agg[key] or 0)
+            what = "outside the accepted values" if c.kind == "accepted_values" else "out of range"
+            result(c, column, _pct_ok(n, total, c), n, n, f"{n} of {total} rows have {column} {what}")
+        elif c.kind == "freshness":
+            latest = agg[key]
+            if latest is None:
+                result(c, column, False, None, None, f"no {column} values: the table is empty or all null")
+            else:
+                age_h = (end_of_day - float(latest)) / 3600.0
+                newest = datetime.fromtimestamp(float(latest), UTC).isoformat(timespec="seconds")
+                result(
+                    c, column, age_h <= c.params["max_age_hours"], round(age_h, 3), None,
+                    f"newest {column} is {newest}, {age_h:.1f} h before the end of {execution_date}",
+                )
+        elif c.kind == "row_count":
+            lo, hi = c.params["min"], c.params["max"]
+            ok = (lo is None or total >= lo) and (hi is None or total <= hi)
+            result(c, None, ok, total, None, f"{total} rows")
+        elif c.kind == "row_count_change":
+            prev = previous_counts.get(spec.table)
+            if prev is None:
+                result(c, None, True, None, None, f"{total} rows; no previous run to compare with")
+            else:
+                change = 0.0 if prev == total else (abs(total - prev) * 100.0 / prev if prev else 100.0)
+                result(
+                    c, None, change <= c.params["max_change_pct"], round(change, 3), None,
+                    f"{total} rows vs {prev} at the previous run ({change:.1f} % change)",
+                )
+        elif c.kind == "referential_integrity":
+            ref_df = _resolve_frame(spark, cfg, c.params["ref_table"], tables)
+            ref_col = c.params["ref_column"]
+            if ref_col not in ref_df.columns:
+                raise DQConfigError(
+                    f"{suite.path}: table {spec.table}, check {c.name!r}: ref_column {ref_col!r} "
+                    f"not in {c.params['ref_table']}"
+                )
+            keys_df = df.where(F.col(column).isNotNull()).groupBy(F.col(column).alias("__k")).count()
+            ref_keys = ref_df.select(F.col(ref_col).alias("__r")).distinct()
+            orphans = keys_df.join(ref_keys, keys_df["__k"] == ref_keys["__r"], "left_anti").agg(
+                F.coalesce(F.sum("count"), F.lit(0)).alias("rows"), F.count(F.lit(1)).alias("keys")
+            ).collect()[0]
+            n = int(orphans["rows"])
+            result(
+                c, column, _pct_ok(n, total, c), n, n,
+                f"{n} row(s) ({int(orphans['keys'])} distinct key(s)) of {column} missing in "
+                f"{c.params['ref_table']}.{ref_col}",
+            )
+        elif c.kind == "contract_conformance":
+            expected, metadata, not_nullable = contract_info
+            actual = {f.name: f for f in df.schema.fields}
+            problems: list[str] = []
+            missing = [n for n in expected if n not in actual]
+            if missing:
+                problems.append(f"missing column(s) {missing}")
+            extra = [n for n in actual if n not in expected and n not in metadata]
+            if extra:
+                problems.append(f"unexpected column(s) {extra}")
+            for name, f in expected.items():
+                if name in actual and actual[name].dataType != f.dataType:
+                    problems.append(
+                        f"{name} is {actual[name].dataType.simpleString()}, contract says {f.dataType.simpleString()}"
+                    )
+            for name in not_nullable:
+                n = int(agg.get(f"nulls:{name}") or 0)
+                if name in actual and n:
+                    problems.append(f"{name} has {n} null(s) but is nullable: false")
+            result(
+                c, None, not problems, len(problems), None,
+                "; ".join(problems) if problems else f"conforms to glue/{spec.table}.yaml",
+            )
+    return results
+
+
+def previous_row_counts(spark, cfg, suite: str, run_id: str) -> dict[str, int]:
+    """Row count per table at the suite's latest earlier run, from ``audit/dq_results``."""
+    from pyspark.sql import functions as F
+
+    from lakehouse import tables as io
+
+    if not io.exists(spark, cfg, *RESULTS_TABLE):
+        return {}
+    hist = io.read(spark, cfg, *RESULTS_TABLE).where(
+        (F.col("suite") == suite) & (F.col("run_id") != run_id) & F.col("total_rows").isNotNull()
+    )
+    rows = hist.groupBy("table").agg(F.max_by("total_rows", "evaluated_at").alias("rows")).collect()
+    return {r["table"]: int(r["rows"]) for r in rows}
+
+
+def run_suite(
+    spark,
+    cfg,
+    suite: str,
+    run_id: str,
+    execution_date: date,
+    tables: Mapping[str, Any] | None = None,
+    *,
+    metrics=None,
+    log=None,
+) -> SuiteResult:
+    """Run every check of ``suite`` and return the results (nothing is written: see ``write_results``).
+
+    ``tables`` maps ``<layer>/<table>`` (or the bare table name) to a DataFrame that replaces the lake
+    table — gold candidates are checked before they are published. With ``metrics`` (a Metrics), the
+    pass rate, failure counts and freshness are emitted.
+    """
+    spec = load_suite(suite)
+    started = time.monotonic()
+    out = SuiteResult(spec.name, run_id, execution_date)
+    prev = (
+        previous_row_counts(spark, cfg, spec.name, run_id)
+        if any(c.kind == "row_count_change" for c in spec.checks)
+        else {}
+    )
+    for t in spec.tables:
+        df = _resolve_frame(spark, cfg, t.table, tables)
+        out.results.extend(evaluate_table(spark, cfg, spec, t, df, execution_date, tables, prev))
+    out.seconds = time.monotonic() - started
+    if log is not None:
+        for r in out.critical_failures + out.warning_failures:
+            (log.error if r.severity == "critical" else log.warning)(
+                "DQ %s failed: %s %s: %s", r.severity, r.table, r.name, r.message,
+                extra={"dq_suite": r.suite, "dq_check": r.name, "dq_table": r.table, "observed": r.observed},
+            )
+        log.info(
+            "DQ suite %s: %d checks, pass rate %.1f %%, %d critical and %d warning failure(s)",
+            out.suite, len(out.results), out.pass_rate * 100, len(out.critical_failures),
+            len(out.warning_failures),
+        )
+    if metrics is not None:
+        emit_metrics(metrics, out)
+    return out
+
+
+def emit_metrics(metrics, result: SuiteResult) -> None:
+    metrics.put("DQPassRate", result.pass_rate * 100.0, "Percent")
+    metrics.put("DQCriticalFailures", len(result.critical_failures))
+    metrics.put("DQWarningFailures", len(result.warning_failures))
+    for r in result.results:
+        if r.check == "freshness" and r.observed is not None:
+            metrics.put("FreshnessMinutes", r.observed * 60.0, "None", Table=r.table.replace("/", "."))
+
+
+def raise_for_critical(result: SuiteResult) -> None:
+    if not result.passed_critical:
+        raise DQError(result)

@@ -1,0 +1,3 @@
+from lakehouse.generator import main
+
+raise SystemExit(main())

@@ -1,0 +1,393 @@
+"""The local runner: the jobs of one schedule from ``emr_jobs/conf/pipeline.yaml``, in dependency order,
+in one process and one SparkSession, calling the same ``add_args``/``body`` the EMR entry points call
+(through ``lakehouse.jobs.main``, so locks, logs and metrics behave as on EMR).
+
+Entry-point convention (every ``emr_jobs/entrypoints/<job>.py``): module-level ``JOB`` (harness name),
+``add_args(parser)``, ``body(ctx)`` and optionally ``job_name(args)``. A body may return what it produced —
+``Accounting`` objects (a dict or list of them), a dq ``SuiteResult``, or an object with ``.accounting`` /
+``.dq`` — and the runner gathers them into the run summary.
+
+Crash injection (tests, drills): ``LAKEHOUSE_FAIL_AFTER=<job name>`` raises ``InjectedFailure`` right after
+that job finished successfully — the state is exactly what a driver killed at that stage boundary leaves.
+Re-running the schedule must then converge to what a clean run produces.
+
+    python -m lakehouse.runner --schedule daily --execution-date 2025-01-31 [--only bronze_to_silver ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lakehouse.accounting import Accounting, merge_all
+from lakehouse.config import CONF_DIR
+
+PIPELINE_FILE = CONF_DIR / "pipeline.yaml"
+ENTRYPOINTS_DIR = Path(__file__).resolve().parents[1] / "entrypoints"
+KNOWN_ENTRYPOINTS = ("ingest.py", "transform.py", "quality.py", "maintenance.py", "stream.py")
+FAIL_AFTER_ENV = "LAKEHOUSE_FAIL_AFTER"
+_JOB_KEYS = {"entrypoint", "args", "group", "needs", "schedules", "sla_minutes"}
+
+
+class PipelineError(ValueError):
+    """pipeline.yaml is inconsistent; raised before any job runs. The message names the job and key."""
+
+
+class InjectedFailure(RuntimeError):
+    """Raised by the crash switch LAKEHOUSE_FAIL_AFTER."""
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    entrypoint: str
+    args: dict[str, Any]
+    group: str
+    needs: tuple[str, ...]
+    schedules: tuple[str, ...]
+    sla_minutes: int | None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    schedules: dict[str, dict[str, Any]]
+    jobs: dict[str, Job]
+
+    def order(self, schedule: str, only: Iterable[str] | None = None) -> list[Job]:
+        """The schedule's jobs in a topological order (ties keep the file order, so runs are repeatable)."""
+        if schedule not in self.schedules:
+            raise PipelineError(f"unknown schedule {schedule!r}; defined: {', '.join(self.schedules)}")
+        jobs = [j for j in self.jobs.values() if schedule in j.schedules]
+        if only:
+            only = list(only)
+            unknown = [n for n in only if n not in self.jobs]
+            if unknown:
+                raise PipelineError(f"unknown job(s) {unknown}; defined: {', '.join(self.jobs)}")
+            off = [n for n in only if schedule not in self.jobs[n].schedules]
+            if off:
+                raise PipelineError(f"job(s) {off} are not in schedule {schedule!r}")
+            jobs = [j for j in jobs if j.name in only]
+        names = {j.name for j in jobs}
+        done: list[Job] = []
+        placed: set[str] = set()
+        while len(done) < len(jobs):
+            ready = [
+                j
+                for j in jobs
+                if j.name not in placed and all(n in placed or n not in names for n in j.needs)
+            ]
+            if not ready:  # validate() rejects cycles; kept as a guard
+                raise PipelineError(f"cycle among {sorted(names - placed)}")
+            done.append(ready[0])
+            placed.add(ready[0].name)
+        return done
+
+
+def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints_dir: Path = ENTRYPOINTS_DIR) -> Pipeline:
+    """Parse and validate the job graph: unknown keys/needs/schedules/entry points and cycles are errors."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise PipelineError(f"{path}: cannot read the job graph: {exc}") from exc
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("schedules"), dict)
+        or not isinstance(doc.get("jobs"), dict)
+    ):
+        raise PipelineError(f"{path}: expected top-level mappings 'schedules' and 'jobs'")
+    schedules = doc["schedules"]
+    jobs: dict[str, Job] = {}
+    for name, raw in doc["jobs"].items():
+        where = f"{path}: job {name!r}"
+        if not isinstance(raw, dict):
+            raise PipelineError(f"{where}: must be a mapping")
+        extra = set(raw) - _JOB_KEYS
+        if extra:
+            raise PipelineError(f"{where}: unknown key(s) {sorted(extra)}; allowed: {sorted(_JOB_KEYS)}")
+        for key in ("entrypoint", "group", "schedules"):
+            if key not in raw:
+                raise PipelineError(f"{where}: missing key '{key}'")
+        ep = raw["entrypoint"]
+        if ep not in KNOWN_ENTRYPOINTS:
+            raise PipelineError(
+                f"{where}: unknown entrypoint {ep!r}; allowed: {', '.join(KNOWN_ENTRYPOINTS)}"
+            )
+        if not (entrypoints_dir / ep).is_file():
+            raise PipelineError(f"{where}: entrypoint file {entrypoints_dir / ep} does not exist")
+        needs = raw.get("needs") or []
+        scheds = raw["schedules"] or []
+        if not isinstance(needs, list) or not isinstance(scheds, list):
+            raise PipelineError(f"{where}: 'needs' and 'schedules' must be lists")
+        bad = [s for s in scheds if s not in schedules]
+        if bad:
+            raise PipelineError(f"{where}: unknown schedule(s) {bad}; defined: {', '.join(schedules)}")
+        args = raw.get("args") or {}
+        if not isinstance(args, dict):
+            raise PipelineError(f"{where}: 'args' must be a mapping")
+        jobs[name] = Job(name, ep, args, raw["group"], tuple(needs), tuple(scheds), raw.get("sla_minutes"))
+    for job in jobs.values():
+        for need in job.needs:
+            if need not in jobs:
+                raise PipelineError(f"{path}: job {job.name!r} needs unknown job {need!r}")
+            missing = [s for s in job.schedules if s not in jobs[need].schedules]
+            if missing:
+                raise PipelineError(
+                    f"{path}: job {job.name!r} runs on {missing} but needs {need!r}, which does not"
+                )
+    _check_cycles(jobs, path)
+    return Pipeline(schedules, jobs)
+
+
+def _check_cycles(jobs: dict[str, Job], path: Path) -> None:
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = trail[trail.index(name) :] + [name]
+            raise PipelineError(f"{path}: dependency cycle: {' -> '.join(cycle)}")
+        state[name] = 1
+        for need in jobs[name].needs:
+            visit(need, [*trail, name])
+        state[name] = 2
+
+    for name in jobs:
+        visit(name, [])
+
+
+# --------------------------------------------------------------------------------------------- running
+@dataclass
+class StageResult:
+    name: str
+    status: str  # succeeded | failed | skipped
+    seconds: float = 0.0
+    exit_code: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    env: str
+    execution_date: date
+    schedule: str
+    started_at: str
+    duration_s: float = 0.0
+    status: str = "running"
+    stages: list[StageResult] = field(default_factory=list)
+    accounting: dict[str, Accounting] = field(default_factory=dict)
+    dq: list[Any] = field(default_factory=list)  # dq SuiteResult objects
+    outputs: dict[str, Any] = field(default_factory=dict)  # job name -> what its body returned
+
+    @property
+    def failed(self) -> bool:
+        return self.status != "succeeded"
+
+    def report_fields(self) -> dict[str, Any]:
+        """The parts of ``report.write_run_report``'s summary the runner knows (no table row counts)."""
+        return {
+            "run_id": self.run_id,
+            "env": self.env,
+            "execution_date": self.execution_date.isoformat(),
+            "started_at": self.started_at,
+            "duration_s": round(self.duration_s, 2),
+            "status": self.status,
+            "stages": [
+                {"name": s.name, "status": s.status, "seconds": round(s.seconds, 2)} for s in self.stages
+            ],
+            "dq": [
+                {
+                    "suite": r.suite,
+                    "check": r.name,
+                    "table": r.table,
+                    "severity": r.severity,
+                    "passed": r.passed,
+                    "observed": r.observed,
+                }
+                for s in self.dq
+                for r in s.results
+            ],
+            "accounting": [
+                {k: v for k, v in a.to_dict().items() if k != "by_reason"} for a in self.accounting.values()
+            ],
+        }
+
+
+def _load_entrypoint(job: Job):
+    path = ENTRYPOINTS_DIR / job.entrypoint
+    spec = importlib.util.spec_from_file_location(f"lakehouse_entrypoint_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for attr in ("JOB", "add_args", "body"):
+        if not hasattr(module, attr):
+            raise PipelineError(
+                f"entrypoint {path} does not define {attr!r} (see lakehouse.runner's convention)"
+            )
+    return module
+
+
+def _argv(job: Job, cfg_file: str, env: str, execution_date: date, run_id: str) -> list[str]:
+    argv = [
+        "--env",
+        env,
+        "--execution-date",
+        execution_date.isoformat(),
+        "--config-uri",
+        cfg_file,
+        "--run-id",
+        f"{run_id}.{job.name}",
+        "--trace-id",
+        run_id,
+    ]
+    for key, value in job.args.items():
+        argv += [f"--{key.replace('_', '-')}", str(value)]
+    return argv
+
+
+def _collect(summary: RunSummary, job: str, produced: Any) -> None:
+    if produced is None:
+        return
+    summary.outputs[job] = produced
+    items: list[Accounting] = []
+    if isinstance(produced, Accounting):
+        items = [produced]
+    elif isinstance(produced, dict) and all(isinstance(v, Accounting) for v in produced.values()):
+        items = list(produced.values())
+    elif isinstance(produced, list | tuple) and all(isinstance(v, Accounting) for v in produced):
+        items = list(produced)
+    if hasattr(produced, "accounting") and isinstance(produced.accounting, dict):
+        items = list(produced.accounting.values())
+    dq = getattr(produced, "dq", None)
+    if dq is not None and hasattr(dq, "results"):
+        summary.dq.append(dq)
+    if hasattr(produced, "results") and hasattr(produced, "suite"):
+        summary.dq.append(produced)
+    summary.accounting = merge_all([*summary.accounting.values(), *items])
+
+
+def _default_progress(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def run(
+    cfg,
+    execution_date: date,
+    schedule: str = "daily",
+    only: Iterable[str] | None = None,
+    run_id: str | None = None,
+    spark=None,
+    *,
+    pipeline: Pipeline | None = None,
+    progress: Callable[[str], None] = _default_progress,
+) -> RunSummary:
+    """Run a schedule's jobs in dependency order; stop at the first failure (the rest is 'skipped')."""
+    from lakehouse.jobs import main as job_main
+
+    pipeline = pipeline or load_pipeline()
+    jobs = pipeline.order(schedule, only)  # every graph error is raised here, before anything runs
+    modules = {j.name: _load_entrypoint(j) for j in jobs}
+    run_id = run_id or f"{schedule}-{execution_date.isoformat()}-{uuid.uuid4().hex[:8]}"
+    summary = RunSummary(
+        run_id, cfg.environment, execution_date, schedule, datetime.now(UTC).isoformat(timespec="seconds")
+    )
+    fail_after = os.environ.get(FAIL_AFTER_ENV) or None
+    if fail_after and fail_after not in pipeline.jobs:
+        raise PipelineError(f"{FAIL_AFTER_ENV}={fail_after!r} is not a job in the pipeline")
+    if spark is None:
+        from lakehouse.spark import build_session
+
+        spark = build_session("lakehouse-runner", endpoint_url=cfg.endpoint_url, region=cfg.region)
+
+    started = time.monotonic()
+    progress(f"run {run_id}: schedule {schedule}, execution date {execution_date}, {len(jobs)} job(s)")
+    with tempfile.TemporaryDirectory(prefix="lakehouse-run-") as tmp:
+        # the jobs load exactly this configuration, as on EMR they load the uploaded job_config.json
+        cfg_file = str(Path(tmp) / "job_config.json")
+        Path(cfg_file).write_text(json.dumps(cfg.to_dict()))
+        failed = False
+        for i, job in enumerate(jobs, 1):
+            if failed:
+                summary.stages.append(StageResult(job.name, "skipped"))
+                progress(f"[{i}/{len(jobs)}] {job.name:<24} skipped")
+                continue
+            progress(f"[{i}/{len(jobs)}] {job.name:<24} running ({job.entrypoint} {json.dumps(job.args)})")
+            module = modules[job.name]
+            captured: dict[str, Any] = {}
+
+            def body(ctx, _module=module, _captured=captured):
+                try:
+                    _captured["out"] = _module.body(ctx)
+                except Exception as exc:
+                    _captured["error"] = exc
+                    raise
+
+            t0 = time.monotonic()
+            rc = job_main(
+                module.JOB,
+                module.add_args,
+                body,
+                _argv(job, cfg_file, cfg.environment, execution_date, run_id),
+                job_name=getattr(module, "job_name", None),
+                spark=spark,
+            )
+            seconds = time.monotonic() - t0
+            err = captured.get("error")
+            _collect(summary, job.name, captured.get("out"))
+            if err is not None and hasattr(getattr(err, "result", None), "results"):
+                summary.dq.append(err.result)  # a failed DQ gate still reports its checks
+            if rc == 0:
+                summary.stages.append(StageResult(job.name, "succeeded", seconds, rc))
+                progress(f"[{i}/{len(jobs)}] {job.name:<24} ok      {seconds:6.1f}s")
+            else:
+                failed = True
+                why = f"{type(err).__name__}: {err}" if err is not None else f"exit code {rc}"
+                summary.stages.append(StageResult(job.name, "failed", seconds, rc, why))
+                progress(
+                    f"[{i}/{len(jobs)}] {job.name:<24} FAILED  {seconds:6.1f}s  {why.splitlines()[0][:300]}"
+                )
+            if fail_after == job.name and rc == 0:
+                raise InjectedFailure(f"{FAIL_AFTER_ENV}={job.name}: injected failure after job {job.name!r}")
+    summary.duration_s = time.monotonic() - started
+    unbalanced = [a.table for a in summary.accounting.values() if not a.balanced]
+    summary.status = "failed" if failed or unbalanced else "succeeded"
+    progress(f"run {run_id}: {summary.status} in {summary.duration_s:.1f}s")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lakehouse import config as config_mod
+    from lakehouse.jobs import execution_date_arg
+
+    p = argparse.ArgumentParser(prog="python -m lakehouse.runner", description=__doc__.splitlines()[0])
+    p.add_argument("--env", default="local", choices=config_mod.ENVIRONMENTS)
+    p.add_argument("--config-uri", default=None)
+    p.add_argument("--schedule", default="daily")
+    p.add_argument("--execution-date", type=execution_date_arg, default=datetime.now(UTC).date())
+    p.add_argument("--only", nargs="*", default=None, help="run only these jobs (in dependency order)")
+    args = p.parse_args(argv)
+    try:
+        cfg = config_mod.load(args.env, args.config_uri)
+        summary = run(cfg, args.execution_date, args.schedule, args.only)
+    except (config_mod.ConfigError, PipelineError) as exc:
+        print(f"runner: {exc}", file=sys.stderr)
+        return 2
+    return 0 if summary.status == "succeeded" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+environment = "staging"
+region      = "eu-west-1"
+
+enable_mwaa       = true
+enable_quicksight = false
+enable_budgets    = true
+
+budget_monthly_limit_usd = 1500
+budget_alert_emails      = ["data-platform@example.com"]
+
+kms_deletion_window_in_days    = 30
+secret_recovery_window_in_days = 30
+state_deletion_protection      = true
+
+enable_lakeformation_column_grants      = true
+enable_lakeformation_data_cells_filters = false
+enable_glue_crawlers                    = true
+# The Glue catalog encryption settings are account-wide: staging shares the dev account here.
+enable_glue_catalog_encryption = false
+lakeformation_tag_keys = {
+  domain      = "staging_domain"
+  sensitivity = "staging_sensitivity"
+  layer       = "staging_layer"
+}
+
+athena_bytes_scanned_cutoff_per_query = 53687091200 # 50 GiB
+
+github = {
+  enabled         = true
+  repository      = "example-org/lakehouse"
+  create_provider = false
+  provider_arn    = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
+}

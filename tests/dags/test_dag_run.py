@@ -1,0 +1,139 @@
+"""Run the generated DAGs with ``dag.test()``: every AWS call (EMR Serverless, SNS, Secrets Manager,
+CloudWatch) goes to a moto server on loopback; Slack to a loopback HTTP server."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from airflow.sdk.exceptions import ParamValidationError
+from lakehouse_orchestration import config as oconfig
+from lakehouse_orchestration.factory import build_batch_dag, build_streaming_dag
+
+from conftest import FIXTURES
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+
+@pytest.fixture()
+def aws_env(moto_endpoint, slack_server, tmp_path, monkeypatch):
+    """An EMR Serverless application, the two topics (each drained by an SQS queue) and the Slack secret."""
+    url, received = slack_server
+    emr = boto3.client("emr-serverless")
+    app_id = emr.create_application(name=f"lakehouse-dev-spark-{tmp_path.name}", releaseLabel="emr-7.12.0", type="SPARK")[
+        "applicationId"
+    ]
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topics, queues = {}, {}
+    for kind in ("critical", "warning"):
+        arn = sns.create_topic(Name=f"lakehouse-dev-{kind}-{tmp_path.name}")["TopicArn"]
+        q = sqs.create_queue(QueueName=f"{kind}-{tmp_path.name}")["QueueUrl"]
+        q_arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=q_arn)
+        topics[kind], queues[kind] = arn, q
+    secret = f"lakehouse-dev/slack-webhook-{tmp_path.name}"
+    boto3.client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps({"webhook_url": url}))
+    cfg = json.loads((FIXTURES / "job_config.json").read_text())
+    cfg["emr"]["application_id"] = app_id
+    cfg["notifications"] = {"critical_topic_arn": topics["critical"], "warning_topic_arn": topics["warning"]}
+    cfg["secrets"]["slack_webhook"] = secret
+    (tmp_path / "job_config.json").write_text(json.dumps(cfg))
+    monkeypatch.setenv("LAKEHOUSE_DAGS_CONFIG_DIR", str(tmp_path))
+
+    def messages(kind: str) -> list[str]:
+        out = sqs.receive_message(QueueUrl=queues[kind], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        return [json.loads(m["Body"])["Message"] for m in out]
+
+    def job_runs() -> list[dict]:
+        ids = [r["id"] for r in emr.list_job_runs(applicationId=app_id)["jobRuns"]]
+        return [emr.get_job_run(applicationId=app_id, jobRunId=i)["jobRun"] for i in ids]
+
+    return {"app_id": app_id, "emr": emr, "job_runs": job_runs, "messages": messages, "slack": received}
+
+
+def _dag(schedule: str):
+    build = build_streaming_dag if schedule == "streaming" else build_batch_dag
+    return build(schedule, oconfig.load_pipeline(), oconfig.load_job_config())
+
+
+def _states(dag_run) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for ti in dag_run.get_task_instances():
+        out.setdefault(ti.task_id, set()).add(str(ti.state))
+    return out
+
+
+def test_daily_run_starts_each_job_on_emr_serverless_in_order(aws_env):
+    dag = _dag("daily")
+    run = dag.test(logical_date=datetime(2024, 6, 1, 2, tzinfo=UTC), run_conf={"sources": ["snowflake", "fx_api"]})
+    assert str(run.state) == "success"
+    states = _states(run)
+    assert states["extract_source.extract_snowflake"] == {"success"}
+    assert states["extract_source.extract_fx_rates"] == {"success"}
+    assert states["extract_source.extract_kafka"] == {"skipped"}  # outside the source filter
+    for task in ("transform_bronze_silver.bronze_to_silver", "dq_validation.dq_silver",
+                 "transform_silver_gold.silver_to_gold", "governance.register_catalog", "governance.lineage"):  # fmt: skip
+        assert states[task] == {"success"}, task
+
+    runs = aws_env["job_runs"]()
+    args = {r["name"].split("-")[2]: r["jobDriver"]["sparkSubmit"]["entryPointArguments"] for r in runs}
+    assert sorted(args) == sorted(["extract_snowflake", "extract_fx_rates", "bronze_to_silver", "dq_silver",
+                                   "silver_to_gold", "register_catalog", "lineage"])  # fmt: skip
+    snow = args["extract_snowflake"]
+    assert snow[:4] == ["--env", "dev", "--execution-date", "2024-06-01"]
+    assert snow[-2:] == ["--source", "snowflake"]
+    assert all(r["executionRole"].endswith("role/lakehouse-dev-emr-job") for r in runs)
+
+
+def test_backfill_range_runs_every_job_for_every_date(aws_env):
+    dag = _dag("daily")
+    run = dag.test(
+        logical_date=datetime(2024, 6, 10, 2, tzinfo=UTC),
+        run_conf={"start_date": "2024-06-01", "end_date": "2024-06-02", "sources": ["redshift"]},
+    )
+    assert str(run.state) == "success"
+    dates = sorted(
+        (r["name"].split("-")[2], r["jobDriver"]["sparkSubmit"]["entryPointArguments"][3]) for r in aws_env["job_runs"]()
+    )
+    assert ("extract_redshift", "2024-06-01") in dates and ("extract_redshift", "2024-06-02") in dates
+    assert ("silver_to_gold", "2024-06-01") in dates and ("silver_to_gold", "2024-06-02") in dates
+    assert len(dates) == 2 * 6  # extract_redshift + 5 downstream jobs, two dates each
+
+
+def test_a_param_outside_its_values_fails_before_any_job_starts(aws_env):
+    with pytest.raises(ParamValidationError, match="environment"):
+        _dag("daily").test(logical_date=datetime(2024, 6, 1, 2, tzinfo=UTC), run_conf={"environment": "qa"})
+    assert aws_env["job_runs"]() == []
+
+
+def test_a_run_for_another_environment_fails_first_and_notifies_sns_and_slack(aws_env):
+    run = _dag("daily").test(logical_date=datetime(2024, 6, 1, 2, tzinfo=UTC), run_conf={"environment": "prod"})
+    assert str(run.state) == "failed"
+    states = _states(run)
+    assert states["validate_run"] == {"failed"}
+    assert states["extract_source.extract_snowflake"] == {"upstream_failed"}
+    assert aws_env["job_runs"]() == []
+    [critical] = aws_env["messages"]("critical")
+    assert "Task: validate_run" in critical and "this deployment is 'dev'" in critical
+    assert len(aws_env["slack"]) == 1 and "validate_run" in aws_env["slack"][0]["text"]
+
+
+def test_streaming_dag_starts_the_continuous_job_once(aws_env):
+    from airflow.providers.amazon.aws.hooks.emr import EmrServerlessHook
+    from lakehouse_orchestration.operators import ensure_streaming_run
+
+    cfg, pipeline = oconfig.load_job_config(), oconfig.load_pipeline()
+    [job] = pipeline.jobs_for("streaming")
+    hook = EmrServerlessHook(aws_conn_id=None)
+    first = ensure_streaming_run(cfg, job, "2024-06-01", "scheduled__1", hook)
+    assert first["started"] == "true"
+    [started] = aws_env["job_runs"]()
+    assert started["jobDriver"]["sparkSubmit"]["entryPoint"].endswith("/entrypoints/stream.py")
+    assert started["jobDriver"]["sparkSubmit"]["entryPointArguments"][-2:] == ["--mode", "continuous"]
+    # moto finishes every job run at once: the watch run sees a stream that stopped, fails and notifies.
+    run = _dag("streaming").test(logical_date=datetime(2024, 6, 1, 2, 10, tzinfo=UTC))
+    assert str(run.state) == "failed"
+    assert _states(run)[f"{job.name}_check_running"] == {"failed"}
+    assert any("check_running" in m for m in aws_env["messages"]("critical"))

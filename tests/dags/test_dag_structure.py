@@ -1,0 +1,194 @@
+"""Every DAG imports; the generated structure matches the job graph (groups, needs, schedules, retries, params)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import TriggerRule
+from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
+from lakehouse_orchestration import config as oconfig
+from lakehouse_orchestration.factory import MAX_BACKFILL_DAYS, critical_path_minutes, execution_dates
+from lakehouse_orchestration.operators import LakehouseJobOperator, spark_submit
+
+from conftest import DAGS, FIXTURES
+
+GROUPS = {"extract_source", "transform_bronze_silver", "dq_validation", "transform_silver_gold", "governance"}
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    return DagBag(dag_folder=str(DAGS))
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return oconfig.load_pipeline()
+
+
+def test_every_dag_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert {"lakehouse_daily", "lakehouse_hourly", "lakehouse_maintenance", "lakehouse_streaming",
+            "lakehouse_gold_published"} <= set(dagbag.dag_ids)  # fmt: skip
+
+
+def test_dags_read_the_real_job_graph(pipeline):
+    # The fixture folder has no pipeline.yaml: the repository's emr_jobs/conf/pipeline.yaml is used.
+    assert oconfig.REPO_PIPELINE.is_file()
+    assert not (FIXTURES / "pipeline.yaml").exists()
+    assert pipeline.jobs_for("daily")
+
+
+def test_daily_dag_runs_at_0200_utc_without_catchup(dagbag, pipeline):
+    dag = dagbag.dags["lakehouse_daily"]
+    assert pipeline.schedules["daily"]["cron"] == "0 2 * * *"
+    assert dag.timetable.expression == "0 2 * * *"
+    assert str(dag.timetable.timezone) in ("UTC", "Timezone('UTC')")
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+
+
+def test_hourly_and_streaming_schedules(dagbag, pipeline):
+    assert dagbag.dags["lakehouse_hourly"].timetable.expression == pipeline.schedules["hourly"]["cron"]
+    streaming = dagbag.dags["lakehouse_streaming"]
+    stream_jobs = pipeline.jobs_for("streaming")
+    assert {t.task_id for t in streaming.tasks} == {
+        f"{j.name}_{s}" for j in stream_jobs for s in ("ensure_running", "check_running")
+    }
+
+
+def test_daily_task_groups_and_dependencies_follow_the_job_graph(dagbag, pipeline):
+    dag = dagbag.dags["lakehouse_daily"]
+    assert set(dag.task_group.children) - {"validate_run"} == GROUPS
+    jobs = pipeline.jobs_for("daily")
+    for job in jobs:
+        task = dag.get_task(f"{job.group}.{job.name}")
+        expected = {f"{pipeline.jobs[n].group}.{n}" for n in job.needs} or set()
+        assert task.upstream_task_ids == expected | {"validate_run"}, job.name
+
+
+def test_sources_extract_in_parallel(dagbag, pipeline):
+    dag = dagbag.dags["lakehouse_daily"]
+    extracts = [j for j in pipeline.jobs_for("daily") if j.group == "extract_source"]
+    assert len(extracts) >= 6
+    for job in extracts:
+        assert dag.get_task(f"extract_source.{job.name}").upstream_task_ids == {"validate_run"}
+
+
+def test_dq_gate_blocks_gold_and_failures_stop_downstream(dagbag):
+    dag = dagbag.dags["lakehouse_daily"]
+    gold = [t for t in dag.tasks if t.task_id.startswith("transform_silver_gold.")]
+    assert gold
+    for task in gold:
+        assert any(u.startswith("dq_validation.") for u in task.upstream_task_ids)
+        assert task.trigger_rule == TriggerRule.ALL_SUCCESS
+    for task in dag.tasks:
+        # No rule lets a task run after an upstream failure.
+        assert task.trigger_rule in (TriggerRule.ALL_SUCCESS, TriggerRule.NONE_FAILED), task.task_id
+
+
+def test_jobs_retry_three_times_with_exponential_backoff_and_notify(dagbag):
+    from lakehouse_orchestration.callbacks import task_failure
+
+    dag = dagbag.dags["lakehouse_daily"]
+    for task in dag.tasks:
+        if task.task_id == "validate_run":
+            assert task.retries == 0  # a bad parameter does not get better by retrying
+            continue
+        assert task.retries == 3
+        assert task.retry_exponential_backoff
+        assert task.max_retry_delay == timedelta(minutes=30)
+        assert task_failure in (task.on_failure_callback if isinstance(task.on_failure_callback, list)
+                                else [task.on_failure_callback])  # fmt: skip
+
+
+def test_jobs_are_deferrable_emr_serverless_runs_from_the_job_config(dagbag):
+    cfg = json.loads((FIXTURES / "job_config.json").read_text())
+    dag = dagbag.dags["lakehouse_daily"]
+    op = dag.get_task("extract_source.extract_snowflake")
+    assert op.operator_class is LakehouseJobOperator or issubclass(op.operator_class, LakehouseJobOperator)
+    kwargs = op.partial_kwargs
+    assert kwargs["job_config"]["emr"]["application_id"] == cfg["emr"]["application_id"]
+    assert kwargs["job"]["args"] == {"source": "snowflake"}
+
+
+def test_job_driver_uses_the_interface_arguments(pipeline):
+    cfg = oconfig.load_job_config()
+    driver = spark_submit(cfg, pipeline.jobs["extract_snowflake"], "2024-06-01", "manual__x")["sparkSubmit"]
+    code = cfg.emr["code_root"]
+    assert driver["entryPoint"] == f"{code}/entrypoints/ingest.py"
+    assert driver["entryPointArguments"] == [
+        "--env", "dev", "--execution-date", "2024-06-01",
+        "--config-uri", f"{cfg.raw['artifacts_root']}/config/job_config.json",
+        "--run-id", "manual__x", "--source", "snowflake",
+    ]  # fmt: skip
+    assert driver["sparkSubmitParameters"] == f"--py-files {code}/lakehouse.zip"
+
+
+def test_deadline_alert_replaces_sla(dagbag, pipeline):
+    dag = dagbag.dags["lakehouse_daily"]
+    alerts = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert len(alerts) == 1
+    # extract (30) -> silver (45) -> dq (15) -> gold (45) -> governance (15)
+    assert critical_path_minutes(pipeline.jobs_for("daily")) == 150
+    assert alerts[0].interval == timedelta(minutes=150)
+
+
+def test_params_have_allowed_values(dagbag, pipeline):
+    params = dagbag.dags["lakehouse_daily"].params
+    assert set(params.keys()) == {"environment", "start_date", "end_date", "sources"}
+    sources = {j.source for j in pipeline.jobs_for("daily") if j.source}
+    assert set(params.get_param("sources").schema["items"]["enum"]) == sources
+
+
+@pytest.mark.parametrize(
+    "conf, complaint",
+    [
+        ({"environment": "qa"}, "environment"),
+        ({"start_date": "2024-13-40", "end_date": "2024-12-01"}, "start_date"),
+        ({"sources": ["oracle"]}, "sources"),
+    ],
+)
+def test_bad_params_are_refused_before_the_run_exists(dagbag, conf, complaint):
+    params = copy.deepcopy(dagbag.dags["lakehouse_daily"].params)
+    with pytest.raises(ParamValidationError, match=complaint):
+        params.update(conf)  # how a trigger's conf reaches the params: validated on the way in
+        params.validate()
+
+
+def test_execution_dates_cover_a_backfill_range_and_refuse_bad_ranges():
+    base = {"environment": "dev"}
+    assert execution_dates(base, "2024-06-01", "dev") == ["2024-06-01"]
+    rng = execution_dates({**base, "start_date": "2024-02-28", "end_date": "2024-03-01"}, "2024-06-01", "dev")
+    assert rng == ["2024-02-28", "2024-02-29", "2024-03-01"]
+    bad = [
+        ({"environment": "prod"}, "this deployment is 'dev'"),
+        ({**base, "start_date": "2024-03-02"}, "go together"),
+        ({**base, "start_date": "2024-03-02", "end_date": "2024-03-01"}, "before"),
+        ({**base, "start_date": "2024-01-01", "end_date": "2024-12-31"}, str(MAX_BACKFILL_DAYS)),
+    ]
+    for params, message in bad:
+        with pytest.raises(AirflowFailException, match=message):
+            execution_dates(params, "2024-06-01", "dev")
+
+
+def test_a_missing_job_config_is_one_clear_import_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAKEHOUSE_DAGS_CONFIG_DIR", str(tmp_path))
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.dag_ids == []
+    [(path, error)] = bag.import_errors.items()
+    assert path.endswith("lakehouse_pipelines.py")
+    assert f"job configuration not found: {tmp_path}/job_config.json" in error
+
+
+def test_a_broken_job_graph_names_the_job():
+    raw = {"schedules": {"daily": {"cron": "0 2 * * *"}},
+           "jobs": {"a": {"entrypoint": "ingest.py", "group": "extract_source", "schedules": ["daily"], "needs": ["zz"]}}}  # fmt: skip
+    with pytest.raises(oconfig.OrchestrationConfigError, match="job 'a' needs unknown job"):
+        oconfig.parse_pipeline(raw, "pipeline.yaml")
+    raw["jobs"]["a"]["needs"] = ["a"]
+    with pytest.raises(oconfig.OrchestrationConfigError, match="cycle"):
+        oconfig.parse_pipeline(raw, "pipeline.yaml")

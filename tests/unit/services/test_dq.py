@@ -1,0 +1,207 @@
+"""The DQ engine: each check kind on small frames, severities, results table, history-based row-count change."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from lakehouse.dq import DQConfigError, DQError, load_suite, raise_for_critical, run_suite, write_results
+
+pytestmark = pytest.mark.spark
+SUITE = Path(__file__).parent / "suites" / "example.yaml"
+EXEC = date(2024, 3, 1)
+ORDERS = "order_id string, customer_id string, status string, quantity int, order_ts timestamp"
+
+
+def _orders(spark, rows=None):
+    rows = rows or [
+        ("o1", "c1", "placed", 2, datetime(2024, 3, 1, 10)),
+        ("o2", "c2", "shipped", 1, datetime(2024, 3, 1, 11)),
+        ("o3", "c1", "placed", 5, datetime(2024, 2, 29, 23)),
+        ("o4", "c2", "shipped", 3, datetime(2024, 3, 1, 8)),
+    ]
+    return spark.createDataFrame(rows, ORDERS)
+
+
+def _customers(spark, ids=("c1", "c2")):
+    return spark.createDataFrame([(i,) for i in ids], "customer_id string")
+
+
+def _bronze_orders(spark, drop=None):
+    from lakehouse.contracts import load_contract
+
+    schema = load_contract("bronze", "orders").spark_schema(with_metadata=True)
+    values = {
+        "string": "x", "int": 1, "timestamp": datetime(2024, 3, 1), "date": date(2024, 3, 1),
+        "decimal(18,2)": Decimal("1.00"),
+    }
+    row = tuple(values[f.dataType.simpleString()] for f in schema.fields)
+    df = spark.createDataFrame([row], schema)
+    return df.drop(drop) if drop else df
+
+
+def _tables(spark, orders=None, customers=None, bronze=None):
+    return {
+        "silver/orders": orders if orders is not None else _orders(spark),
+        "customers": customers if customers is not None else _customers(spark),  # bare names work too
+        "bronze/orders": bronze if bronze is not None else _bronze_orders(spark),
+    }
+
+
+def _by_name(result):
+    return {(r.table, r.name): r for r in result.results}
+
+
+def test_clean_data_passes_every_check(spark, tmp_lake):
+    res = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark))
+    failed = [(r.name, r.message) for r in res.results if not r.passed]
+    assert failed == []
+    assert res.passed_critical and res.pass_rate == 1.0
+    # not_null with two columns gives one result per column
+    names = _by_name(res)
+    assert {("silver/orders", "not_null:order_id"), ("silver/orders", "not_null:customer_id")} <= set(names)
+    assert names[("silver/orders", "freshness:order_ts")].observed == pytest.approx(13.0)  # 11:00 → midnight
+    assert names[("bronze/orders", "contract_conformance")].message == "conforms to glue/bronze/orders.yaml"
+
+
+def test_each_defect_fails_its_check_with_counts(spark, tmp_lake):
+    orders = _orders(
+        spark,
+        [
+            ("o1", "c1", "placed", 2, datetime(2024, 2, 27, 10)),
+            ("o1", "c1", "placed", 2, datetime(2024, 2, 27, 10)),  # duplicate key
+            (None, "c2", "lost", 0, datetime(2024, 2, 27, 9)),  # null key, unknown status, out of range
+            ("o3", "c9", "shipped", 500, None),  # orphan customer, out of range
+        ],
+    )
+    res = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark, orders=orders))
+    r = _by_name(res)
+    assert (r[("silver/orders", "not_null:order_id")].passed, r[("silver/orders", "not_null:order_id")].observed) == (False, 1)
+    assert r[("silver/orders", "not_null:customer_id")].passed
+    assert r[("silver/orders", "unique:order_id")].observed == 1  # 3 keyed rows, 2 distinct keys
+    assert r[("silver/orders", "accepted_values:status")].observed == 1
+    assert r[("silver/orders", "range:quantity")].observed == 2
+    assert r[("silver/orders", "quantity_lenient")].passed  # min only: 1 of 4 = 25 % <= 30 % tolerated
+    assert r[("silver/orders", "referential_integrity:customer_id")].observed == 1
+    fresh = r[("silver/orders", "freshness:order_ts")]
+    assert not fresh.passed and fresh.observed == pytest.approx(86.0)  # Feb 27 10:00 → Mar 2 00:00 (leap year)
+    assert {x.name for x in res.critical_failures} == {
+        "not_null:order_id", "unique:order_id", "range:quantity", "referential_integrity:customer_id",
+    }
+    assert {x.name for x in res.warning_failures} == {"accepted_values:status", "freshness:order_ts"}
+    assert not res.passed_critical
+    with pytest.raises(DQError, match="4 critical check"):
+        raise_for_critical(res)
+
+
+def test_tolerance_lets_a_small_share_of_bad_rows_pass(spark, tmp_lake):
+    rows = [(f"o{i}", "c1", "placed", 1, datetime(2024, 3, 1, 12)) for i in range(9)]
+    rows.append(("o9", "c1", "placed", 0, datetime(2024, 3, 1, 12)))  # 10 % out of range
+    res = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark, orders=_orders(spark, rows)))
+    r = _by_name(res)
+    assert not r[("silver/orders", "range:quantity")].passed
+    assert r[("silver/orders", "quantity_lenient")].passed
+
+
+def test_contract_conformance_finds_missing_extra_retyped_and_null_columns(spark, tmp_lake):
+    from pyspark.sql import functions as F
+
+    bronze = (
+        _bronze_orders(spark, drop="status")
+        .withColumn("quantity", F.col("quantity").cast("string"))
+        .withColumn("coupon", F.lit("X"))
+        .withColumn("currency", F.lit(None).cast("string"))
+    )
+    res = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark, bronze=bronze))
+    c = _by_name(res)[("bronze/orders", "contract_conformance")]
+    assert not c.passed and c.observed == 4
+    for fragment in ("missing column(s) ['status']", "unexpected column(s) ['coupon']",
+                     "quantity is string, contract says int", "currency has 1 null(s)"):
+        assert fragment in c.message
+
+
+def test_results_table_report_and_row_count_change_against_history(spark, tmp_lake):
+    first = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark))
+    paths = write_results(spark, tmp_lake, first)
+    write_results(spark, tmp_lake, first)  # idempotent per run and suite
+    stored = spark.read.format("delta").load(paths["table"])
+    assert stored.count() == len(first.results)
+    report = json.loads(Path(paths["report"]).read_text())
+    assert report["suites"]["example"]["passed_critical"] is True
+    assert Path(paths["report"]).name == "dq_run-1.json"
+
+    # second run: 10 orders instead of 4 → +150 % change, above the 50 % warning threshold
+    rows = [(f"o{i}", "c1", "placed", 1, datetime(2024, 3, 1, 12)) for i in range(10)]
+    second = run_suite(spark, tmp_lake, SUITE, "run-2", EXEC, _tables(spark, orders=_orders(spark, rows)))
+    change = _by_name(second)[("silver/orders", "row_count_change")]
+    assert not change.passed and change.observed == pytest.approx(150.0)
+    assert change.severity == "warning" and second.passed_critical
+    write_results(spark, tmp_lake, second)
+    assert spark.read.format("delta").load(paths["table"]).select("run_id").distinct().count() == 2
+
+
+def test_dq_metrics_are_emitted(spark, tmp_lake):
+    from lakehouse.metrics import Metrics
+
+    m = Metrics(tmp_lake, "quality_silver", "run-1")
+    run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark), metrics=m)
+    got = {(d["name"], d["dimensions"].get("Table")): d["value"] for d in m.pending}
+    assert got[("DQPassRate", None)] == 100.0 and got[("DQCriticalFailures", None)] == 0
+    assert got[("FreshnessMinutes", "silver.orders")] == pytest.approx(13 * 60)
+
+
+def test_unknown_column_is_a_config_error_naming_the_check(spark, tmp_lake):
+    orders = _orders(spark).drop("status")
+    with pytest.raises(DQConfigError, match=r"check 'accepted_values:status': column\(s\) \['status'\] not in the table"):
+        run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark, orders=orders))
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("suite: bad\ntables: [{table: silver/x, checks: [{check: nope}]}]", "unknown check 'nope'"),
+        ("suite: bad\ntables: [{table: silver/x, checks: [{check: range, column: q}]}]", "give 'min', 'max' or both"),
+        ("suite: bad\ntables: [{table: silver/x, checks: [{check: not_null, column: a, severity: fatal}]}]", "severity 'fatal'"),
+        ("suite: bad\ntables: [{table: x, checks: [{check: row_count, min: 1}]}]", "'<layer>/<table>'"),
+        ("suite: other\ntables: [{table: silver/x, checks: [{check: row_count, min: 1}]}]", "must equal the file name"),
+        ("suite: bad\ntables: [{table: silver/x, checks: [{check: unique, column: a, colour: red}]}]", "unknown key(s) ['colour']"),
+    ],
+)
+def test_malformed_suite_is_refused_with_the_place(tmp_path, body, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(body)
+    with pytest.raises(DQConfigError) as err:
+        load_suite(path)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_missing_suite_lists_known_suites():
+    with pytest.raises(DQConfigError, match="DQ suite 'nope' not found"):
+        load_suite("nope")
+
+
+def test_row_level_checks_scan_the_table_once(spark, tmp_lake):
+    """All row-level checks of a table compile to one aggregation: each input row is read exactly once."""
+    from lakehouse.dq.engine import evaluate_table
+    from lakehouse.dq.suite import load_suite as ls
+
+    suite = ls(SUITE)
+    spec = next(t for t in suite.tables if t.table == "silver/orders")
+    # drop the join-based check: it needs its own (necessary) pass over the keys
+    spec = type(spec)(spec.table, tuple(c for c in spec.checks if c.kind != "referential_integrity"))
+    sc = spark.sparkContext
+    reads = sc.accumulator(0)
+    rows = [(f"o{i}", "c1", "placed", 1, datetime(2024, 3, 1, 12)) for i in range(50)]
+
+    def counted(row):
+        reads.add(1)
+        return row
+
+    df = spark.createDataFrame(sc.parallelize(rows, 2).map(counted), ORDERS)
+    results = evaluate_table(spark, tmp_lake, suite, spec, df, EXEC, None, {})
+    assert len(results) == 9 and all(r.passed for r in results)
+    assert reads.value == len(rows)
