@@ -28,3 +28,11 @@ github = {
   enabled    = true
   repository = "example-org/lakehouse"
 }
+
+# Compute (compute_variables.tf)
+emr_maximum_capacity     = { cpu = "16 vCPU", memory = "64 GB", disk = "500 GB" }
+emr_idle_timeout_minutes = 10
+log_retention_days       = 30
+alarm_emails = {
+  critical = ["data-platform@example.com"]
+}

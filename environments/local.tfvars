@@ -22,3 +22,8 @@ enable_glue_catalog_encryption          = true
 lakeformation_admin_arns = ["arn:aws:iam::123456789012:user/moto"]
 
 athena_bytes_scanned_cutoff_per_query = 1073741824
+
+# Compute (compute_variables.tf): small and cheap; what moto cannot host is off.
+emr_maximum_capacity    = { cpu = "8 vCPU", memory = "32 GB", disk = "200 GB" }
+log_retention_days      = 7
+enable_composite_alarms = false # composite alarms are not implemented in moto

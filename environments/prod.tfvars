@@ -33,3 +33,21 @@ github = {
   repository       = "example-org/lakehouse"
   state_bucket_arn = "arn:aws:s3:::example-org-lakehouse-tfstate"
 }
+
+# Compute (compute_variables.tf): larger capacities, longer retention.
+emr_maximum_capacity        = { cpu = "128 vCPU", memory = "512 GB", disk = "4000 GB" }
+emr_idle_timeout_minutes    = 30
+emr_enable_initial_capacity = true
+emr_initial_capacity = {
+  Driver   = { worker_count = 1, cpu = "4 vCPU", memory = "16 GB" }
+  Executor = { worker_count = 4, cpu = "4 vCPU", memory = "16 GB" }
+}
+log_retention_days     = 731
+mwaa_environment_class = "mw1.medium"
+mwaa_min_workers       = 2
+mwaa_max_workers       = 10
+mwaa_schedulers        = 2
+alarm_emails = {
+  critical = ["data-platform@example.com", "oncall@example.com"]
+  warning  = ["data-platform@example.com"]
+}

@@ -31,3 +31,14 @@ github = {
   create_provider = false
   provider_arn    = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
 }
+
+# Compute (compute_variables.tf)
+emr_maximum_capacity   = { cpu = "32 vCPU", memory = "128 GB", disk = "1000 GB" }
+log_retention_days     = 90
+mwaa_environment_class = "mw1.small"
+mwaa_min_workers       = 1
+mwaa_max_workers       = 3
+alarm_emails = {
+  critical = ["data-platform@example.com"]
+  warning  = ["data-platform@example.com"]
+}

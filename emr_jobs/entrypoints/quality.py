@@ -27,7 +27,9 @@ def add_args(parser) -> None:
 
 
 def job_name(args) -> str:
-    return f"dq_{args.suite}"
+    from pathlib import Path
+
+    return f"dq_{Path(args.suite).stem}"
 
 
 def body(ctx):

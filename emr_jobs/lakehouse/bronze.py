@@ -32,14 +32,26 @@ def write_quarantine(spark, cfg, qdf) -> int:
     """Merge quarantine rows (identical rows of a batch collapse into one with ``occurrences``)."""
     from pyspark.sql import functions as F
 
-    grouped = (qdf.groupBy(*QUARANTINE_KEYS)
-               .agg(F.first("reason").alias("reason"), F.first("raw_record").alias("raw_record"),
-                    F.count(F.lit(1)).cast("int").alias("occurrences"), F.first("_source_system").alias("_source_system"),
-                    F.first("_execution_date").alias("_execution_date"), F.first("_ingested_at").alias("_ingested_at")))
+    grouped = qdf.groupBy(*QUARANTINE_KEYS).agg(
+        F.first("reason").alias("reason"),
+        F.first("raw_record").alias("raw_record"),
+        F.count(F.lit(1)).cast("int").alias("occurrences"),
+        F.first("_source_system").alias("_source_system"),
+        F.first("_execution_date").alias("_execution_date"),
+        F.first("_ingested_at").alias("_ingested_at"),
+    )
     contract = load_contract(*QUARANTINE)
     grouped = grouped.select(*contract.column_names)
-    stats = tables.merge(spark, cfg, *QUARANTINE, grouped, QUARANTINE_KEYS, partition_by=contract.partition_by,
-                         when_matched="ignore", dedupe=False)
+    stats = tables.merge(
+        spark,
+        cfg,
+        *QUARANTINE,
+        grouped,
+        QUARANTINE_KEYS,
+        partition_by=contract.partition_by,
+        when_matched="ignore",
+        dedupe=False,
+    )
     return stats.inserted
 
 
@@ -53,24 +65,49 @@ def load_table(spark, cfg, table: str, df, batch: Batch) -> Accounting:
         rows_in = src.count()
         valid, quar = contract.validate(src, batch)
         quar = quar.persist()
-        by_reason = {r["reason_code"]: r["n"] for r in quar.groupBy("reason_code").agg(F.count("*").alias("n")).collect()}
+        by_reason = {
+            r["reason_code"]: r["n"]
+            for r in quar.groupBy("reason_code").agg(F.count("*").alias("n")).collect()
+        }
         quarantined = sum(by_reason.values())
         if quarantined:
             write_quarantine(spark, cfg, quar)
         order_col = contract.watermark_column
         stats = tables.merge(
-            spark, cfg, "bronze", table, valid, list(contract.business_key), partition_by=contract.partition_by,
-            when_matched="update_if_newer" if order_col else "update_if_changed", order_col=order_col,
+            spark,
+            cfg,
+            "bronze",
+            table,
+            valid,
+            list(contract.business_key),
+            partition_by=contract.partition_by,
+            when_matched="update_if_newer" if order_col else "update_if_changed",
+            order_col=order_col,
             allow_new_columns=contract.drift == "add_column",
         )
         quar.unpersist()
     finally:
         src.unpersist()
-    acct = Accounting(f"bronze.{table}", rows_in=rows_in, loaded=stats.rows_in - stats.deduplicated,
-                      deduplicated=stats.deduplicated, quarantined=quarantined, by_reason=by_reason)
-    log.info("bronze.%s: in=%d loaded=%d (inserted=%d updated=%d unchanged=%d) dedup=%d quarantined=%d %s",
-             table, rows_in, acct.loaded, stats.inserted, stats.updated, stats.unchanged, stats.deduplicated,
-             quarantined, by_reason)
+    acct = Accounting(
+        f"bronze.{table}",
+        rows_in=rows_in,
+        loaded=stats.rows_in - stats.deduplicated,
+        deduplicated=stats.deduplicated,
+        quarantined=quarantined,
+        by_reason=by_reason,
+    )
+    log.info(
+        "bronze.%s: in=%d loaded=%d (inserted=%d updated=%d unchanged=%d) dedup=%d quarantined=%d %s",
+        table,
+        rows_in,
+        acct.loaded,
+        stats.inserted,
+        stats.updated,
+        stats.unchanged,
+        stats.deduplicated,
+        quarantined,
+        by_reason,
+    )
     return acct
 
 
@@ -81,9 +118,18 @@ def _refuse_files(spark, cfg, state, refused: list[dict], batch: Batch) -> Accou
     from pyspark.sql import functions as F
 
     meta = metadata_columns(batch)
-    rows = [("landing", r["reason_code"], r["reason"], json.dumps({"file": f"landing/{r['key']}", "size": int(r["size"]),
-                                                                  "etag": r["etag"]})) for r in refused]
-    df = spark.createDataFrame(rows, "source_table string, reason_code string, reason string, raw_record string")
+    rows = [
+        (
+            "landing",
+            r["reason_code"],
+            r["reason"],
+            json.dumps({"file": f"landing/{r['key']}", "size": int(r["size"]), "etag": r["etag"]}),
+        )
+        for r in refused
+    ]
+    df = spark.createDataFrame(
+        rows, "source_table string, reason_code string, reason string, raw_record string"
+    )
     df = df.withColumns({"record_hash": F.sha2("raw_record", 256), **{k: v for k, v in meta.items()}})
     write_quarantine(spark, cfg, df)
     for r in refused:
@@ -101,8 +147,17 @@ def ensure_table(spark, cfg, table: str) -> None:
         return
     contract = load_contract("bronze", table)
     empty = spark.createDataFrame([], contract.spark_schema(with_metadata=True))
-    tables.merge(spark, cfg, "bronze", table, empty, list(contract.business_key), partition_by=contract.partition_by,
-                 when_matched="update", dedupe=False)
+    tables.merge(
+        spark,
+        cfg,
+        "bronze",
+        table,
+        empty,
+        list(contract.business_key),
+        partition_by=contract.partition_by,
+        when_matched="update",
+        dedupe=False,
+    )
 
 
 def ingest(ctx, source: str, *, spark=None, **source_kwargs) -> dict[str, Accounting]:

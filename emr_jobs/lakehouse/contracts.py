@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,18 @@ SOURCE_SYSTEMS = ("snowflake", "redshift", "salesforce", "s3_landing", "kafka", 
 DRIFT_POLICIES = ("add_column", "quarantine", "fail")
 SENSITIVITIES = ("public", "internal", "confidential", "pii")
 LANDING_FORMATS = ("csv", "json", "parquet")
-_SIMPLE_TYPES = ("string", "int", "bigint", "smallint", "tinyint", "double", "float", "boolean", "date", "timestamp")
+_SIMPLE_TYPES = (
+    "string",
+    "int",
+    "bigint",
+    "smallint",
+    "tinyint",
+    "double",
+    "float",
+    "boolean",
+    "date",
+    "timestamp",
+)
 _DECIMAL = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 CONTROL_COLUMNS = ("_parse_error", "_raw_record", "_source_file", "_drift")
@@ -102,7 +113,9 @@ class Contract:
 
         fields = [StructField(c.name, spark_type(c.type), c.nullable) for c in self.columns]
         if with_metadata:
-            fields += [StructField(c.name, spark_type(c.type), c.nullable) for c in metadata_contract_columns()]
+            fields += [
+                StructField(c.name, spark_type(c.type), c.nullable) for c in metadata_contract_columns()
+            ]
         return StructType(fields)
 
     def string_schema(self):
@@ -174,24 +187,42 @@ class Contract:
         for c in self.columns:
             bad = F.col(c.name).isNotNull() & casted[c.name].isNull()
             reason = F.concat(
-                F.lit(f"column {c.name}: "), F.coalesce(F.col(c.name).cast("string"), F.lit("")),
+                F.lit(f"column {c.name}: "),
+                F.coalesce(F.col(c.name).cast("string"), F.lit("")),
                 F.lit(f" is not a valid {c.type}"),
             )
             checks.append((bad, F.lit("invalid_type"), reason))
         for c in self.columns:
             if not c.nullable and c.name not in self.business_key:
-                checks.append((F.col(c.name).isNull(), F.lit("null_value"), F.lit(f"column {c.name} is null")))
+                checks.append(
+                    (F.col(c.name).isNull(), F.lit("null_value"), F.lit(f"column {c.name} is null"))
+                )
         for c in self.columns:
             v = casted[c.name]
             if c.min is not None:
-                checks.append((v < F.lit(c.min), F.lit("out_of_range"),
-                               F.concat(F.lit(f"column {c.name}: "), v.cast("string"), F.lit(f" < min {c.min:g}"))))
+                checks.append(
+                    (
+                        v < F.lit(c.min),
+                        F.lit("out_of_range"),
+                        F.concat(F.lit(f"column {c.name}: "), v.cast("string"), F.lit(f" < min {c.min:g}")),
+                    )
+                )
             if c.max is not None:
-                checks.append((v > F.lit(c.max), F.lit("out_of_range"),
-                               F.concat(F.lit(f"column {c.name}: "), v.cast("string"), F.lit(f" > max {c.max:g}"))))
+                checks.append(
+                    (
+                        v > F.lit(c.max),
+                        F.lit("out_of_range"),
+                        F.concat(F.lit(f"column {c.name}: "), v.cast("string"), F.lit(f" > max {c.max:g}")),
+                    )
+                )
             if c.allowed is not None:
-                checks.append((~v.isin(list(c.allowed)), F.lit("not_allowed"),
-                               F.concat(F.lit(f"column {c.name}: "), v.cast("string"), F.lit(" is not allowed"))))
+                checks.append(
+                    (
+                        ~v.isin(list(c.allowed)),
+                        F.lit("not_allowed"),
+                        F.concat(F.lit(f"column {c.name}: "), v.cast("string"), F.lit(" is not allowed")),
+                    )
+                )
 
         code, reason = F.lit(None).cast("string"), F.lit(None).cast("string")
         for cond, c_code, c_reason in reversed(checks):  # build so the first check wins
@@ -200,7 +231,8 @@ class Contract:
             reason = F.when(hit, c_reason).otherwise(reason)
         if "_source_file" in work.columns:
             reason = F.when(
-                F.col("_source_file").isNotNull(), F.concat(reason, F.lit(" (file "), F.col("_source_file"), F.lit(")"))
+                F.col("_source_file").isNotNull(),
+                F.concat(reason, F.lit(" (file "), F.col("_source_file"), F.lit(")")),
             ).otherwise(reason)
         checked = work.withColumns({"__code": code, "__reason": reason, "__raw": raw})
 
@@ -249,9 +281,16 @@ def spark_type(typ: str):
     from pyspark.sql import types as T
 
     simple = {
-        "string": T.StringType(), "int": T.IntegerType(), "bigint": T.LongType(), "smallint": T.ShortType(),
-        "tinyint": T.ByteType(), "double": T.DoubleType(), "float": T.FloatType(), "boolean": T.BooleanType(),
-        "date": T.DateType(), "timestamp": T.TimestampType(),
+        "string": T.StringType(),
+        "int": T.IntegerType(),
+        "bigint": T.LongType(),
+        "smallint": T.ShortType(),
+        "tinyint": T.ByteType(),
+        "double": T.DoubleType(),
+        "float": T.FloatType(),
+        "boolean": T.BooleanType(),
+        "date": T.DateType(),
+        "timestamp": T.TimestampType(),
     }
     if typ in simple:
         return simple[typ]
@@ -293,30 +332,53 @@ def _parse_column(raw: Any, where: str) -> Column:
     if allowed is not None and not (isinstance(allowed, list) and all(isinstance(a, str) for a in allowed)):
         raise ContractError(f"{where}: key 'allowed' must be a list of strings")
     return Column(
-        name=name, type=raw["type"], nullable=raw["nullable"], description=str(raw.get("description", "")),
-        pii=bool(raw.get("pii", False)), min=raw.get("min"), max=raw.get("max"),
+        name=name,
+        type=raw["type"],
+        nullable=raw["nullable"],
+        description=str(raw.get("description", "")),
+        pii=bool(raw.get("pii", False)),
+        min=raw.get("min"),
+        max=raw.get("max"),
         allowed=tuple(allowed) if allowed is not None else None,
     )
 
 
-def parse_contract(doc: Any, path: str, *, expect_layer: str | None = None, expect_table: str | None = None) -> Contract:
+def parse_contract(
+    doc: Any, path: str, *, expect_layer: str | None = None, expect_table: str | None = None
+) -> Contract:
     """Check a decoded contract document; every problem names ``path`` and the key."""
     if not isinstance(doc, dict):
         raise ContractError(f"{path}: a contract must be a YAML mapping")
     required = {
-        "table": str, "layer": str, "source_system": str, "description": str, "business_key": list,
-        "partition_by": list, "drift": str, "domain": str, "sensitivity": str, "columns": list,
+        "table": str,
+        "layer": str,
+        "source_system": str,
+        "description": str,
+        "business_key": list,
+        "partition_by": list,
+        "drift": str,
+        "domain": str,
+        "sensitivity": str,
+        "columns": list,
     }
     for key, typ in required.items():
         if key not in doc:
             raise ContractError(f"{path}: missing required key '{key}'")
         if not isinstance(doc[key], typ):
-            raise ContractError(f"{path}: key '{key}' must be a {typ.__name__}, got {type(doc[key]).__name__}")
+            raise ContractError(
+                f"{path}: key '{key}' must be a {typ.__name__}, got {type(doc[key]).__name__}"
+            )
     if expect_table and doc["table"] != expect_table:
-        raise ContractError(f"{path}: key 'table' is {doc['table']!r} but the file is named {expect_table}.yaml")
+        raise ContractError(
+            f"{path}: key 'table' is {doc['table']!r} but the file is named {expect_table}.yaml"
+        )
     if doc["layer"] not in LAYERS or (expect_layer and doc["layer"] != expect_layer):
         raise ContractError(f"{path}: key 'layer' is {doc['layer']!r}; expected {expect_layer or LAYERS}")
-    for key, allowed in (("source_system", SOURCE_SYSTEMS), ("drift", DRIFT_POLICIES), ("sensitivity", SENSITIVITIES)):
+    for key, allowed in (
+        ("source_system", SOURCE_SYSTEMS),
+        ("drift", DRIFT_POLICIES),
+        ("sensitivity", SENSITIVITIES),
+    ):
         if doc[key] not in allowed:
             raise ContractError(f"{path}: key '{key}' is {doc[key]!r}; allowed: {', '.join(allowed)}")
     if not doc["columns"]:
@@ -342,16 +404,29 @@ def parse_contract(doc: Any, path: str, *, expect_layer: str | None = None, expe
             if not isinstance(landing.get(key), str) or not landing.get(key):
                 raise ContractError(f"{path}: key 'landing.{key}' is required (a non-empty string)")
         if landing["format"] not in LANDING_FORMATS:
-            raise ContractError(f"{path}: key 'landing.format' is {landing['format']!r}; allowed: {', '.join(LANDING_FORMATS)}")
-        if "max_bytes" in landing and not (isinstance(landing["max_bytes"], int) and landing["max_bytes"] > 0):
+            raise ContractError(
+                f"{path}: key 'landing.format' is {landing['format']!r}; allowed: {', '.join(LANDING_FORMATS)}"
+            )
+        if "max_bytes" in landing and not (
+            isinstance(landing["max_bytes"], int) and landing["max_bytes"] > 0
+        ):
             raise ContractError(f"{path}: key 'landing.max_bytes' must be a positive integer")
     known = set(required) | {"watermark_column", "landing"}
     return Contract(
-        table=doc["table"], layer=doc["layer"], source_system=doc["source_system"],
-        description=doc["description"], business_key=tuple(doc["business_key"]),
-        partition_by=tuple(doc["partition_by"]), drift=doc["drift"], domain=doc["domain"],
-        sensitivity=doc["sensitivity"], columns=columns, path=path, watermark_column=wm,
-        landing=dict(landing) if landing else None, extra={k: v for k, v in doc.items() if k not in known},
+        table=doc["table"],
+        layer=doc["layer"],
+        source_system=doc["source_system"],
+        description=doc["description"],
+        business_key=tuple(doc["business_key"]),
+        partition_by=tuple(doc["partition_by"]),
+        drift=doc["drift"],
+        domain=doc["domain"],
+        sensitivity=doc["sensitivity"],
+        columns=columns,
+        path=path,
+        watermark_column=wm,
+        landing=dict(landing) if landing else None,
+        extra={k: v for k, v in doc.items() if k not in known},
     )
 
 
@@ -363,11 +438,12 @@ def load_contract_file(path: str | Path) -> Contract:
         doc = yaml.safe_load(p.read_text())
     except yaml.YAMLError as exc:
         raise ContractError(f"{p}: not valid YAML ({exc})") from exc
-    return parse_contract(doc, str(p), expect_layer=p.parent.name if p.parent.name in LAYERS else None,
-                          expect_table=p.stem)
+    return parse_contract(
+        doc, str(p), expect_layer=p.parent.name if p.parent.name in LAYERS else None, expect_table=p.stem
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_cached(path: str, mtime_ns: int) -> Contract:  # mtime in the key: edits are picked up
     return load_contract_file(path)
 

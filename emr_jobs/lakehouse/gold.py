@@ -345,15 +345,9 @@ def build_gold(ctx) -> GoldResult:
     # 2. stage the candidates (frozen snapshot)
     staged: dict[str, DataFrame] = {}
     for table, df in build_candidates(spark, cfg, read_silver).items():
-        contract = load_contract("gold", table)
+        # unpartitioned on purpose: a full replace (dynamic partition overwrite would keep stale partitions)
         io.overwrite(
-            spark,
-            cfg,
-            "checkpoints",
-            f"gold_candidates/{table}",
-            _conform(df, table),
-            partition_by=contract.partition_by,
-            overwrite_schema=True,
+            spark, cfg, "checkpoints", f"gold_candidates/{table}", _conform(df, table), overwrite_schema=True
         )
         staged[table] = io.read(spark, cfg, "checkpoints", f"gold_candidates/{table}")
         result.rows[table] = staged[table].count()

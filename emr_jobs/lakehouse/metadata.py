@@ -25,7 +25,9 @@ class Batch:
         if key is None:
             batch_id = str(uuid.uuid4())
         else:
-            batch_id = str(uuid.uuid5(_BATCH_NAMESPACE, f"{source_system}|{execution_date.isoformat()}|{key}"))
+            batch_id = str(
+                uuid.uuid5(_BATCH_NAMESPACE, f"{source_system}|{execution_date.isoformat()}|{key}")
+            )
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         return cls(batch_id, source_system, execution_date, now)
 

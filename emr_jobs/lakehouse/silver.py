@@ -513,8 +513,7 @@ def build_silver(
                 results[name] = Accounting(name)
                 continue
             contract = load_contract("silver", spec.table)
-            latest = deduplicate(standardise(raw, spec), spec.keys, spec.order_col).persist()
-            n_latest = latest.count()
+            latest = deduplicate(standardise(raw, spec), spec.keys, spec.order_col)
             fx = known = None
             if spec.money:
                 fx = silver_or_empty("fx_rates")
@@ -526,6 +525,8 @@ def build_silver(
                     r[REJECT]: r["n"]
                     for r in checked.groupBy(REJECT).agg(F.count(F.lit(1)).alias("n")).collect()
                 }
+                # the rule joins are against distinct keys, so checked has exactly one row per latest version
+                n_latest = sum(by_reason.values())
                 good, bad = split_rejects(checked, name, ctx.execution_date, raw.columns)
                 quarantined = {k: v for k, v in by_reason.items() if k is not None}
                 n_bad = sum(quarantined.values())
@@ -567,7 +568,6 @@ def build_silver(
                 )
             finally:
                 checked.unpersist()
-                latest.unpersist()
             new_wm = _max_ingested(raw)
             if new_wm and (watermark is None or new_wm > watermark):
                 ctx.state.set_watermark(JOB, spec.table, new_wm)

@@ -222,7 +222,14 @@ def overwrite(
 
 
 def append(
-    spark, cfg, layer: str, table: str, df, *, partition_by: Iterable[str] = (), allow_new_columns: bool = False
+    spark,
+    cfg,
+    layer: str,
+    table: str,
+    df,
+    *,
+    partition_by: Iterable[str] = (),
+    allow_new_columns: bool = False,
 ) -> int:
     """Append rows (audit logs, results); returns rows written."""
     writer = df.write.format("delta").mode("append")

@@ -32,7 +32,7 @@ run "every_bucket_is_encrypted_versioned_private_and_tls_only" {
   }
 
   assert {
-    condition = alltrue([for k, b in aws_s3_bucket.this : b.bucket == "lakehouse-test-${replace(k, "_", "-")}-123456789012"])
+    condition     = alltrue([for k, b in aws_s3_bucket.this : b.bucket == "lakehouse-test-${replace(k, "_", "-")}-123456789012"])
     error_message = "bucket names must be <prefix>-<purpose>-<account_id> (docs/interfaces.md)"
   }
 

@@ -15,6 +15,9 @@ mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
 }
 
 variables {
@@ -92,4 +95,12 @@ run "emulator_endpoint_must_be_a_url" {
     emulator_endpoint = "127.0.0.1:4566"
   }
   expect_failures = [var.emulator_endpoint]
+}
+
+run "emr_capacity_without_units_is_refused" {
+  command = plan
+  variables {
+    emr_maximum_capacity = { cpu = "lots", memory = "128" }
+  }
+  expect_failures = [var.emr_maximum_capacity]
 }

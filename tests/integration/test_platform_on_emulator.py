@@ -130,7 +130,7 @@ def _job_config(outputs) -> dict:
 def test_apply_created_encrypted_tls_only_buckets(platform):
     _, outputs, _ = platform
     s3 = _s3()
-    buckets = outputs["bucket_names"]
+    buckets = outputs["buckets"]
     assert {"lake", "artifacts", "access_logs", "athena_results"} <= set(buckets)
     for name in buckets.values():
         enc = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"][0]
@@ -185,7 +185,7 @@ def test_apply_uploaded_a_job_configuration_built_from_terraform_values(platform
     cfg = validate(raw, outputs["job_config_uri"])  # the jobs' own schema accepts it
     assert cfg.environment == "local" and cfg.source_mode == "local"
     assert cfg.state["backend"] == "dynamodb" and cfg.metrics["backend"] == "cloudwatch"
-    assert _bucket_of(cfg.lake_root) == outputs["bucket_names"]["lake"]
+    assert _bucket_of(cfg.lake_root) == outputs["buckets"]["lake"]
     assert cfg.emr["application_id"] and cfg.emr["execution_role_arn"].startswith("arn:aws:iam::")
     assert set(cfg.secrets) >= {"snowflake", "redshift", "salesforce", "kafka", "fx_api", "slack_webhook"}
 
@@ -297,5 +297,5 @@ def test_second_plan_shows_no_changes_and_destroy_leaves_nothing(platform, pipel
     assert not state.get("values", {}).get("root_module", {}).get("resources"), "resources left in state"
     from lakehouse.aws import client
 
-    left = {b["Name"] for b in client("s3").list_buckets()["Buckets"]} & set(outputs["bucket_names"].values())
+    left = {b["Name"] for b in client("s3").list_buckets()["Buckets"]} & set(outputs["buckets"].values())
     assert not left, f"buckets left behind: {left}"

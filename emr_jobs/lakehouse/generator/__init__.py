@@ -29,23 +29,113 @@ from pathlib import Path
 
 END_DATE = dt.date(2024, 6, 30)  # fixed: the same seed gives the same files on every machine and day
 DAYS = 30
-REGIONS = {"NA": ["US", "CA", "MX"], "EMEA": ["GB", "DE", "FR", "NL", "ES", "IT", "SE", "CH", "PL", "ZA"],
-           "APAC": ["JP", "AU", "SG", "IN", "CN", "KR", "NZ"], "LATAM": ["BR", "AR", "CL", "CO"]}
+REGIONS = {
+    "NA": ["US", "CA", "MX"],
+    "EMEA": ["GB", "DE", "FR", "NL", "ES", "IT", "SE", "CH", "PL", "ZA"],
+    "APAC": ["JP", "AU", "SG", "IN", "CN", "KR", "NZ"],
+    "LATAM": ["BR", "AR", "CL", "CO"],
+}
 # USD per unit, starting points of the daily random walk.
-CURRENCIES = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "JPY": 0.0064, "CAD": 0.73, "AUD": 0.66, "CHF": 1.11,
-              "CNY": 0.138, "SEK": 0.095, "NZD": 0.61, "MXN": 0.055, "SGD": 0.74, "HKD": 0.128, "NOK": 0.094,
-              "KRW": 0.00073, "INR": 0.012, "BRL": 0.19, "ZAR": 0.054, "PLN": 0.25, "DKK": 0.145,
-              "ARS": 0.0011, "CLP": 0.0011, "COP": 0.00025, "TRY": 0.031, "THB": 0.027}
+CURRENCIES = {
+    "USD": 1.0,
+    "EUR": 1.08,
+    "GBP": 1.27,
+    "JPY": 0.0064,
+    "CAD": 0.73,
+    "AUD": 0.66,
+    "CHF": 1.11,
+    "CNY": 0.138,
+    "SEK": 0.095,
+    "NZD": 0.61,
+    "MXN": 0.055,
+    "SGD": 0.74,
+    "HKD": 0.128,
+    "NOK": 0.094,
+    "KRW": 0.00073,
+    "INR": 0.012,
+    "BRL": 0.19,
+    "ZAR": 0.054,
+    "PLN": 0.25,
+    "DKK": 0.145,
+    "ARS": 0.0011,
+    "CLP": 0.0011,
+    "COP": 0.00025,
+    "TRY": 0.031,
+    "THB": 0.027,
+}
 UNKNOWN_CURRENCIES = ("XYZ", "QQQ")  # ISO-shaped but in no FX feed
-COUNTRY_CCY = {"US": "USD", "CA": "CAD", "MX": "MXN", "GB": "GBP", "DE": "EUR", "FR": "EUR", "NL": "EUR",
-               "ES": "EUR", "IT": "EUR", "SE": "SEK", "CH": "CHF", "PL": "PLN", "ZA": "ZAR", "JP": "JPY",
-               "AU": "AUD", "SG": "SGD", "IN": "INR", "CN": "CNY", "KR": "KRW", "NZ": "NZD", "BR": "BRL",
-               "AR": "ARS", "CL": "CLP", "CO": "COP"}
+COUNTRY_CCY = {
+    "US": "USD",
+    "CA": "CAD",
+    "MX": "MXN",
+    "GB": "GBP",
+    "DE": "EUR",
+    "FR": "EUR",
+    "NL": "EUR",
+    "ES": "EUR",
+    "IT": "EUR",
+    "SE": "SEK",
+    "CH": "CHF",
+    "PL": "PLN",
+    "ZA": "ZAR",
+    "JP": "JPY",
+    "AU": "AUD",
+    "SG": "SGD",
+    "IN": "INR",
+    "CN": "CNY",
+    "KR": "KRW",
+    "NZ": "NZD",
+    "BR": "BRL",
+    "AR": "ARS",
+    "CL": "CLP",
+    "CO": "COP",
+}
 ORDER_STATUSES = ["placed", "shipped", "delivered", "cancelled", "returned"]
-FIRST = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kofi", "Lena", "Mia",
-         "Noah", "Omar", "Pia", "Quinn", "Rosa", "Sami", "Tara", "Uma", "Vic", "Wen", "Yara", "Zed"]
-LAST = ["Smith", "Garcia", "Müller", "Tanaka", "Silva", "Kowalski", "Dubois", "Rossi", "Khan", "Novak",
-        "Jensen", "Okafor", "Lee", "Nguyen", "Costa", "Berg"]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chen",
+    "Dara",
+    "Eli",
+    "Fatima",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jo",
+    "Kofi",
+    "Lena",
+    "Mia",
+    "Noah",
+    "Omar",
+    "Pia",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Uma",
+    "Vic",
+    "Wen",
+    "Yara",
+    "Zed",
+]
+LAST = [
+    "Smith",
+    "Garcia",
+    "Müller",
+    "Tanaka",
+    "Silva",
+    "Kowalski",
+    "Dubois",
+    "Rossi",
+    "Khan",
+    "Novak",
+    "Jensen",
+    "Okafor",
+    "Lee",
+    "Nguyen",
+    "Costa",
+    "Berg",
+]
 CATEGORIES = ["electronics", "home", "garden", "toys", "books", "sports", "beauty", "grocery"]
 SF_STAGES = ["Prospecting", "Qualification", "Proposal", "Closed Won", "Closed Lost"]
 INDUSTRIES = ["Retail", "Manufacturing", "Finance", "Healthcare", "Technology", "Energy", None]
@@ -65,11 +155,30 @@ class _Defects:
     def __init__(self):
         self.items: dict[tuple[str, str], dict] = {}
 
-    def add(self, kind: str, table: str, outcome: str, *, reason_code: str | None = None,
-            stage: str = "bronze", n: int = 1, note: str = "") -> None:
+    def add(
+        self,
+        kind: str,
+        table: str,
+        outcome: str,
+        *,
+        reason_code: str | None = None,
+        stage: str = "bronze",
+        n: int = 1,
+        note: str = "",
+    ) -> None:
         key = (kind, table)
-        item = self.items.setdefault(key, {"kind": kind, "table": table, "count": 0, "outcome": outcome,
-                                           "stage": stage, "reason_code": reason_code, "note": note})
+        item = self.items.setdefault(
+            key,
+            {
+                "kind": kind,
+                "table": table,
+                "count": 0,
+                "outcome": outcome,
+                "stage": stage,
+                "reason_code": reason_code,
+                "note": note,
+            },
+        )
         item["count"] += n
 
     def as_list(self) -> list[dict]:
@@ -89,8 +198,9 @@ def _chunks(rows: list, n: int) -> list[list]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
-def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_date: dt.date = END_DATE,
-             days: int = DAYS) -> dict:
+def generate(
+    out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_date: dt.date = END_DATE, days: int = DAYS
+) -> dict:
     """Write every source's data under ``out_dir`` and return the manifest (also written as JSON)."""
     if scale <= 0:
         raise ValueError(f"scale must be > 0, got {scale}")
@@ -111,7 +221,11 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
 
     n_cust, n_prod = max(50, int(20_000 * scale)), max(20, int(2_000 * scale))
     n_orders, n_events = max(200, int(100_000 * scale)), max(100, int(50_000 * scale))
-    n_acc, n_con, n_opp = max(20, int(5_000 * scale)), max(40, int(15_000 * scale)), max(30, int(10_000 * scale))
+    n_acc, n_con, n_opp = (
+        max(20, int(5_000 * scale)),
+        max(40, int(15_000 * scale)),
+        max(30, int(10_000 * scale)),
+    )
     n_kafka = max(100, int(10_000 * scale))
 
     def k(base: int) -> int:  # defect counts scale with the data but never vanish
@@ -135,27 +249,78 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
         country = rnd.choice(REGIONS[region])
         fn, ln = rnd.choice(FIRST), rnd.choice(LAST)
         created = when(start - dt.timedelta(days=365), 365 * 86400)
-        customers.append([f"C{i:07d}", fn, ln, f"{fn.lower()}.{ln.lower()}{i}@example.com".replace("ü", "u"),
-                          f"+1-555-{i % 10_000:04d}", country, region, rnd.choice(["consumer", "smb", "enterprise"]),
-                          _ts(created), _ts(when())])
-    cust_header = ["customer_id", "first_name", "last_name", "email", "phone", "country", "region", "segment",
-                   "created_at", "updated_at"]
+        customers.append(
+            [
+                f"C{i:07d}",
+                fn,
+                ln,
+                f"{fn.lower()}.{ln.lower()}{i}@example.com".replace("ü", "u"),
+                f"+1-555-{i % 10_000:04d}",
+                country,
+                region,
+                rnd.choice(["consumer", "smb", "enterprise"]),
+                _ts(created),
+                _ts(when()),
+            ]
+        )
+    cust_header = [
+        "customer_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "country",
+        "region",
+        "segment",
+        "created_at",
+        "updated_at",
+    ]
     products = []
     for i in range(n_prod):
-        products.append([f"P{i:06d}", f"{rnd.choice(CATEGORIES).title()} item {i}", rnd.choice(CATEGORIES),
-                         f"{rnd.uniform(2, 900):.2f}", "USD", _ts(when())])
+        products.append(
+            [
+                f"P{i:06d}",
+                f"{rnd.choice(CATEGORIES).title()} item {i}",
+                rnd.choice(CATEGORIES),
+                f"{rnd.uniform(2, 900):.2f}",
+                "USD",
+                _ts(when()),
+            ]
+        )
     prod_header = ["product_id", "product_name", "category", "list_price", "currency", "updated_at"]
 
-    order_header = ["order_id", "customer_id", "product_id", "order_ts", "quantity", "unit_price", "currency",
-                    "status", "updated_at"]
+    order_header = [
+        "order_id",
+        "customer_id",
+        "product_id",
+        "order_ts",
+        "quantity",
+        "unit_price",
+        "currency",
+        "status",
+        "updated_at",
+    ]
     orders = []
     for i in range(n_orders):
         c = customers[rnd.randrange(n_cust)]
         p = products[rnd.randrange(n_prod)]
         ots = when()
-        upd = min(ots + dt.timedelta(hours=rnd.randrange(0, 48)), dt.datetime.combine(end_date, dt.time(23, 59, 59)))
-        orders.append([f"O{i:08d}", c[0], p[0], _ts(ots), str(rnd.randint(1, 5)), p[3], COUNTRY_CCY[c[5]],
-                       rnd.choice(ORDER_STATUSES), _ts(upd)])
+        upd = min(
+            ots + dt.timedelta(hours=rnd.randrange(0, 48)), dt.datetime.combine(end_date, dt.time(23, 59, 59))
+        )
+        orders.append(
+            [
+                f"O{i:08d}",
+                c[0],
+                p[0],
+                _ts(ots),
+                str(rnd.randint(1, 5)),
+                p[3],
+                COUNTRY_CCY[c[5]],
+                rnd.choice(ORDER_STATUSES),
+                _ts(upd),
+            ]
+        )
     # Planted defects on distinct rows (a shuffled index pool, so counts are exact).
     pool = list(range(n_orders))
     rnd.shuffle(pool)
@@ -174,12 +339,24 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
         defects.add("negative_quantity", "orders", "quarantine", reason_code="out_of_range")
     for i in take(k(30)):
         orders[i][6] = rnd.choice(UNKNOWN_CURRENCIES)
-        defects.add("unknown_currency", "orders", "quarantine", reason_code="unknown_currency", stage="silver",
-                    note="ISO-shaped code with no FX rate; bronze accepts it, silver cannot convert it")
+        defects.add(
+            "unknown_currency",
+            "orders",
+            "quarantine",
+            reason_code="unknown_currency",
+            stage="silver",
+            note="ISO-shaped code with no FX rate; bronze accepts it, silver cannot convert it",
+        )
     for i in take(k(30)):
         orders[i][1] = f"C9{rnd.randrange(10**6):06d}X"
-        defects.add("orphan_foreign_key", "orders", "quarantine", reason_code="orphan_fk", stage="silver",
-                    note="customer_id not in customers")
+        defects.add(
+            "orphan_foreign_key",
+            "orders",
+            "quarantine",
+            reason_code="orphan_fk",
+            stage="silver",
+            note="customer_id not in customers",
+        )
     extra_rows = []
     for i in take(k(200)):  # exact duplicates (at-least-once exports)
         extra_rows.append(list(orders[i]))
@@ -197,21 +374,41 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
     rnd.shuffle(orders)
 
     sf_dir = src / "snowflake"
-    for t, header, rows, parts in (("customers", cust_header, customers, 2), ("products", prod_header, products, 1),
-                                   ("orders", order_header, orders, 4)):
+    for t, header, rows, parts in (
+        ("customers", cust_header, customers, 2),
+        ("products", prod_header, products, 1),
+        ("orders", order_header, orders, 4),
+    ):
         for j, chunk in enumerate(_chunks(rows, parts)):
             _write_csv(sf_dir / t / f"part-{j:05d}.csv", header, chunk)
 
     # ---- Redshift: behaviour events (late + out-of-order arrivals) -------------------------------
-    ev_header = ["event_id", "customer_id", "event_type", "event_ts", "page", "session_id", "device", "loaded_at"]
+    ev_header = [
+        "event_id",
+        "customer_id",
+        "event_type",
+        "event_ts",
+        "page",
+        "session_id",
+        "device",
+        "loaded_at",
+    ]
     events = []
-    for i in range(n_events):
+    for _ in range(n_events):
         ets = when()
         loaded = ets + dt.timedelta(minutes=rnd.randint(1, 30))
-        events.append([str(uuid.UUID(int=rnd.getrandbits(128))), customers[rnd.randrange(n_cust)][0],
-                       rnd.choice(["page_view", "add_to_cart", "checkout", "search", "login"]), _ts(ets),
-                       rnd.choice(["/", "/cart", "/checkout", "/p/1", "/search"]), f"S{rnd.randrange(10**7):07d}",
-                       rnd.choice(["desktop", "mobile", "tablet"]), _ts(loaded)])
+        events.append(
+            [
+                str(uuid.UUID(int=rnd.getrandbits(128))),
+                customers[rnd.randrange(n_cust)][0],
+                rnd.choice(["page_view", "add_to_cart", "checkout", "search", "login"]),
+                _ts(ets),
+                rnd.choice(["/", "/cart", "/checkout", "/p/1", "/search"]),
+                f"S{rnd.randrange(10**7):07d}",
+                rnd.choice(["desktop", "mobile", "tablet"]),
+                _ts(loaded),
+            ]
+        )
     epool = list(range(n_events))
     rnd.shuffle(epool)
     for _ in range(k(500)):
@@ -224,10 +421,17 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
         defects.add("null_business_key", "behaviour_events", "quarantine", reason_code="null_key")
     for _ in range(k(20)):
         events[epool.pop()][1] = f"C9{rnd.randrange(10**6):06d}X"
-        defects.add("orphan_foreign_key", "behaviour_events", "quarantine", reason_code="orphan_fk", stage="silver")
+        defects.add(
+            "orphan_foreign_key", "behaviour_events", "quarantine", reason_code="orphan_fk", stage="silver"
+        )
     rnd.shuffle(events)  # rows arrive out of event-time order
-    defects.add("out_of_order_events", "behaviour_events", "loaded", n=n_events,
-                note="rows are stored in random event_ts order")
+    defects.add(
+        "out_of_order_events",
+        "behaviour_events",
+        "loaded",
+        n=n_events,
+        note="rows are stored in random event_ts order",
+    )
     _write_csv(src / "redshift" / "behaviour_events.csv", ev_header, events)
 
     # ---- Salesforce ------------------------------------------------------------------------------
@@ -237,22 +441,48 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
     accounts, contacts, opps = [], [], []
     for i in range(n_acc):
         country = rnd.choice(sum(REGIONS.values(), []))
-        accounts.append({**sf("Account", i), "Id": f"001{i:015d}", "Name": f"Account {i}",
-                         "Industry": rnd.choice(INDUSTRIES), "BillingCountry": country,
-                         "AnnualRevenue": round(rnd.uniform(1e5, 5e8), 2), "SystemModstamp": _sf_ts(when())})
+        accounts.append(
+            {
+                **sf("Account", i),
+                "Id": f"001{i:015d}",
+                "Name": f"Account {i}",
+                "Industry": rnd.choice(INDUSTRIES),
+                "BillingCountry": country,
+                "AnnualRevenue": round(rnd.uniform(1e5, 5e8), 2),
+                "SystemModstamp": _sf_ts(when()),
+            }
+        )
     for i in range(n_con):
-        c = customers[rnd.randrange(n_cust)] if rnd.random() < 0.6 else None  # 60 % match a Snowflake customer
+        c = (
+            customers[rnd.randrange(n_cust)] if rnd.random() < 0.6 else None
+        )  # 60 % match a Snowflake customer
         fn, ln = (c[1], c[2]) if c else (rnd.choice(FIRST), rnd.choice(LAST))
         email = c[3].upper() if c and rnd.random() < 0.3 else (c[3] if c else f"contact{i}@corp.example")
-        contacts.append({**sf("Contact", i), "Id": f"003{i:015d}", "AccountId": accounts[rnd.randrange(n_acc)]["Id"],
-                         "FirstName": fn, "LastName": ln, "Email": email, "Phone": f"+44-20-{i:07d}",
-                         "SystemModstamp": _sf_ts(when())})
+        contacts.append(
+            {
+                **sf("Contact", i),
+                "Id": f"003{i:015d}",
+                "AccountId": accounts[rnd.randrange(n_acc)]["Id"],
+                "FirstName": fn,
+                "LastName": ln,
+                "Email": email,
+                "Phone": f"+44-20-{i:07d}",
+                "SystemModstamp": _sf_ts(when()),
+            }
+        )
     for i in range(n_opp):
-        opps.append({**sf("Opportunity", i), "Id": f"006{i:015d}", "AccountId": accounts[rnd.randrange(n_acc)]["Id"],
-                     "StageName": rnd.choice(SF_STAGES), "Amount": round(rnd.uniform(1e3, 2e6), 2),
-                     "CurrencyIsoCode": rnd.choice(["USD", "EUR", "GBP"]),
-                     "CloseDate": (start + dt.timedelta(days=rnd.randrange(days + 60))).isoformat(),
-                     "SystemModstamp": _sf_ts(when())})
+        opps.append(
+            {
+                **sf("Opportunity", i),
+                "Id": f"006{i:015d}",
+                "AccountId": accounts[rnd.randrange(n_acc)]["Id"],
+                "StageName": rnd.choice(SF_STAGES),
+                "Amount": round(rnd.uniform(1e3, 2e6), 2),
+                "CurrencyIsoCode": rnd.choice(["USD", "EUR", "GBP"]),
+                "CloseDate": (start + dt.timedelta(days=rnd.randrange(days + 60))).isoformat(),
+                "SystemModstamp": _sf_ts(when()),
+            }
+        )
     for i in rnd.sample(range(n_opp), k(20)):
         opps[i]["AccountId"] = None
         defects.add("null_required_field", "sf_opportunities", "quarantine", reason_code="null_value")
@@ -275,26 +505,49 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
         part = rnd.randrange(partitions)
         ets = when()
         if i in mal:
-            value = rnd.choice(['{"event_id": "broken', "not json at all", '{"event_id": 1,, }', '[1,2'])
+            value = rnd.choice(['{"event_id": "broken', "not json at all", '{"event_id": 1,, }', "[1,2"])
             defects.add("malformed_json", "realtime_events", "quarantine", reason_code="malformed_json")
         else:
             if i in late:
                 ets -= dt.timedelta(days=rnd.randint(1, 3))
-                defects.add("late_event", "realtime_events", "loaded", note="event_ts days older than its neighbours")
+                defects.add(
+                    "late_event", "realtime_events", "loaded", note="event_ts days older than its neighbours"
+                )
             et = rnd.choice(["cart_add", "cart_remove", "purchase", "refund"])
             cur = rnd.choice(["USD", "EUR", "GBP", "JPY"])
-            msg = {"event_id": str(uuid.UUID(int=rnd.getrandbits(128))), "customer_id": customers[rnd.randrange(n_cust)][0],
-                   "event_type": et, "event_ts": ets.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                   "amount": round(rnd.uniform(1, 500), 2) if et in ("purchase", "refund") else None, "currency": cur}
+            msg = {
+                "event_id": str(uuid.UUID(int=rnd.getrandbits(128))),
+                "customer_id": customers[rnd.randrange(n_cust)][0],
+                "event_type": et,
+                "event_ts": ets.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "amount": round(rnd.uniform(1, 500), 2) if et in ("purchase", "refund") else None,
+                "currency": cur,
+            }
             value = json.dumps(msg)
             sent_events.append(msg)
-        records.append({"topic": "lakehouse.events", "partition": part, "offset": offsets[part],
-                        "timestamp": _ts(ets), "key": None, "value": value})
+        records.append(
+            {
+                "topic": "lakehouse.events",
+                "partition": part,
+                "offset": offsets[part],
+                "timestamp": _ts(ets),
+                "key": None,
+                "value": value,
+            }
+        )
         offsets[part] += 1
     for msg in rnd.sample(sent_events, k(100)):  # at-least-once redelivery: same event, new offset
         part = rnd.randrange(partitions)
-        records.append({"topic": "lakehouse.events", "partition": part, "offset": offsets[part],
-                        "timestamp": msg["event_ts"].replace("T", " ").rstrip("Z"), "key": None, "value": json.dumps(msg)})
+        records.append(
+            {
+                "topic": "lakehouse.events",
+                "partition": part,
+                "offset": offsets[part],
+                "timestamp": msg["event_ts"].replace("T", " ").rstrip("Z"),
+                "key": None,
+                "value": json.dumps(msg),
+            }
+        )
         offsets[part] += 1
         defects.add("duplicate_row", "realtime_events", "deduplicated", note="redelivered message")
     for j, chunk in enumerate(_chunks(records, 4)):
@@ -308,8 +561,16 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
     valid_orders = [o for o in orders if o[0]]
     for i in range(max(30, int(6_000 * scale))):
         o = valid_orders[rnd.randrange(len(valid_orders))]
-        inv_rows.append([f"INV{i:08d}", o[0], rnd.choice(dates).isoformat(), f"{rnd.uniform(5, 3000):.2f}",
-                         o[6] if o[6] not in UNKNOWN_CURRENCIES else "USD", rnd.choice(["open", "paid", "void"])])
+        inv_rows.append(
+            [
+                f"INV{i:08d}",
+                o[0],
+                rnd.choice(dates).isoformat(),
+                f"{rnd.uniform(5, 3000):.2f}",
+                o[6] if o[6] not in UNKNOWN_CURRENCIES else "USD",
+                rnd.choice(["open", "paid", "void"]),
+            ]
+        )
     ipool = list(range(len(inv_rows)))
     rnd.shuffle(ipool)
     for _ in range(k(20)):
@@ -320,18 +581,40 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
         defects.add("unparseable_number", "erp_invoices", "quarantine", reason_code="invalid_type")
     chunks = _chunks(inv_rows, 3)
     for j, chunk in enumerate(chunks):
-        _write_csv(landing / "erp" / f"erp_invoices_{(end_date - dt.timedelta(days=2 - j)):%Y%m%d}.csv", inv_header, chunk)
+        _write_csv(
+            landing / "erp" / f"erp_invoices_{(end_date - dt.timedelta(days=2 - j)):%Y%m%d}.csv",
+            inv_header,
+            chunk,
+        )
     # schema drift: one file with an extra column, one with a missing column (policy: quarantine)
     n_drift = max(5, int(100 * min(scale, 1.0)))
-    drift_extra = [[f"INVX{i:07d}", valid_orders[i][0], end_date.isoformat(), "10.00", "USD", "open", "5%"] for i in range(n_drift)]
-    _write_csv(landing / "erp" / f"erp_invoices_{end_date:%Y%m%d}_extra.csv", inv_header + ["discount"], drift_extra)
-    defects.add("schema_drift_extra_column", "erp_invoices", "quarantine", reason_code="schema_drift", n=n_drift)
-    drift_missing = [[f"INVM{i:07d}", valid_orders[i][0], end_date.isoformat(), "10.00", "USD"] for i in range(n_drift)]
-    _write_csv(landing / "erp" / f"erp_invoices_{end_date:%Y%m%d}_missing.csv", inv_header[:-1], drift_missing)
-    defects.add("schema_drift_missing_column", "erp_invoices", "quarantine", reason_code="schema_drift", n=n_drift)
+    drift_extra = [
+        [f"INVX{i:07d}", valid_orders[i][0], end_date.isoformat(), "10.00", "USD", "open", "5%"]
+        for i in range(n_drift)
+    ]
+    _write_csv(
+        landing / "erp" / f"erp_invoices_{end_date:%Y%m%d}_extra.csv", inv_header + ["discount"], drift_extra
+    )
+    defects.add(
+        "schema_drift_extra_column", "erp_invoices", "quarantine", reason_code="schema_drift", n=n_drift
+    )
+    drift_missing = [
+        [f"INVM{i:07d}", valid_orders[i][0], end_date.isoformat(), "10.00", "USD"] for i in range(n_drift)
+    ]
+    _write_csv(
+        landing / "erp" / f"erp_invoices_{end_date:%Y%m%d}_missing.csv", inv_header[:-1], drift_missing
+    )
+    defects.add(
+        "schema_drift_missing_column", "erp_invoices", "quarantine", reason_code="schema_drift", n=n_drift
+    )
     (landing / "erp" / "erp_invoices_notes.txt").write_text("exported by hand, do not load\n")
-    defects.add("unknown_file", "landing", "quarantine", reason_code="unknown_file",
-                note="a file matching no contract pattern is refused whole")
+    defects.add(
+        "unknown_file",
+        "landing",
+        "quarantine",
+        reason_code="unknown_file",
+        note="a file matching no contract pattern is refused whole",
+    )
 
     hr_dir = landing / "hr"
     hr_dir.mkdir(parents=True, exist_ok=True)
@@ -341,29 +624,59 @@ def generate(out_dir, scale: float = 1.0, seed: int = 42, *, spark=None, end_dat
         with (hr_dir / f"hr_employees_{end_date - dt.timedelta(days=1 - j):%Y%m%d}.json").open("w") as fh:
             for i in range(j * n_hr // 2, (j + 1) * n_hr // 2):
                 fn, ln = rnd.choice(FIRST), rnd.choice(LAST)
-                rec = {"employee_id": f"E{i:06d}", "full_name": f"{fn} {ln}", "email": f"e{i}@corp.example",
-                       "department": rnd.choice(depts), "region": rnd.choice(list(REGIONS)),
-                       "hire_date": (start - dt.timedelta(days=rnd.randrange(3000))).isoformat()}
+                rec = {
+                    "employee_id": f"E{i:06d}",
+                    "full_name": f"{fn} {ln}",
+                    "email": f"e{i}@corp.example",
+                    "department": rnd.choice(depts),
+                    "region": rnd.choice(list(REGIONS)),
+                    "hire_date": (start - dt.timedelta(days=rnd.randrange(3000))).isoformat(),
+                }
                 if j == 1:  # schema drift, policy add_column: a new attribute appears
                     rec["cost_center"] = f"CC{rnd.randrange(100):03d}"
                 fh.write(json.dumps(rec) + "\n")
-    defects.add("schema_drift_extra_column", "hr_employees", "loaded", n=n_hr - n_hr // 2,
-                note="drift: add_column — bronze gains column cost_center")
+    defects.add(
+        "schema_drift_extra_column",
+        "hr_employees",
+        "loaded",
+        n=n_hr - n_hr // 2,
+        note="drift: add_column — bronze gains column cost_center",
+    )
 
     n_vendor = max(20, int(2_000 * scale))
-    vendor_rows = [(f"V{i % 50:04d}", f"Vendor {i % 50}", rnd.choice(sum(REGIONS.values(), [])),
-                    products[rnd.randrange(n_prod)][0], round(rnd.uniform(1, 500), 2), "USD") for i in range(n_vendor)]
+    vendor_rows = [
+        (
+            f"V{i % 50:04d}",
+            f"Vendor {i % 50}",
+            rnd.choice(sum(REGIONS.values(), [])),
+            products[rnd.randrange(n_prod)][0],
+            round(rnd.uniform(1, 500), 2),
+            "USD",
+        )
+        for i in range(n_vendor)
+    ]
     vendor_rows = list({(r[0], r[3]): r for r in vendor_rows}.values())
     _write_vendor_parquet(spark, landing / "vendor", vendor_rows, end_date)
 
     manifest = {
-        "seed": seed, "scale": scale, "start_date": start.isoformat(), "end_date": end_date.isoformat(),
+        "seed": seed,
+        "scale": scale,
+        "start_date": start.isoformat(),
+        "end_date": end_date.isoformat(),
         "counts": {
-            "customers": len(customers), "products": len(products), "orders": len(orders),
-            "behaviour_events": len(events), "sf_accounts": len(accounts), "sf_contacts": len(contacts),
-            "sf_opportunities": len(opps), "erp_invoices": len(inv_rows) + 2 * n_drift,
-            "hr_employees": n_hr - n_hr % 2, "vendor_catalog": len(vendor_rows), "kafka_messages": len(records),
-            "fx_rates": len(fx) * len(CURRENCIES), "fx_currencies": len(CURRENCIES),
+            "customers": len(customers),
+            "products": len(products),
+            "orders": len(orders),
+            "behaviour_events": len(events),
+            "sf_accounts": len(accounts),
+            "sf_contacts": len(contacts),
+            "sf_opportunities": len(opps),
+            "erp_invoices": len(inv_rows) + 2 * n_drift,
+            "hr_employees": n_hr - n_hr % 2,
+            "vendor_catalog": len(vendor_rows),
+            "kafka_messages": len(records),
+            "fx_rates": len(fx) * len(CURRENCIES),
+            "fx_currencies": len(CURRENCIES),
         },
         "defects": defects.as_list(),
     }
@@ -379,8 +692,10 @@ def _write_vendor_parquet(spark, folder: Path, rows: list[tuple], end_date: dt.d
         from lakehouse.spark import build_session
 
         spark = build_session("lakehouse-generator")
-    schema = ("vendor_id string, vendor_name string, country string, product_id string, "
-              "supply_price decimal(18,2), currency string")
+    schema = (
+        "vendor_id string, vendor_name string, country string, product_id string, "
+        "supply_price decimal(18,2), currency string"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     for j, chunk in enumerate(_chunks(rows, 2)):
         tmp = folder / f"_tmp_{j}"

@@ -20,7 +20,9 @@ class ExtractResult:
     source_rows: int | None = None  # rows the source reported, when it reports them
     batch_key: str = ""  # identifies the input range/files: the same input gives the same batch id
     files: list[tuple[str, str]] = field(default_factory=list)  # landing (key, etag) to record after commit
-    refused: list[dict[str, str]] = field(default_factory=list)  # whole files refused: key, reason_code, reason
+    refused: list[dict[str, str]] = field(
+        default_factory=list
+    )  # whole files refused: key, reason_code, reason
 
 
 def safe_watermark(value: str | None, source: str) -> str | None:
@@ -28,7 +30,9 @@ def safe_watermark(value: str | None, source: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not _TS.match(value):
-        raise ValueError(f"{source}: refusing watermark {value!r} (expected 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]')")
+        raise ValueError(
+            f"{source}: refusing watermark {value!r} (expected 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]')"
+        )
     return value.replace("T", " ")
 
 

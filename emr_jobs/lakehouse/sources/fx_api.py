@@ -35,11 +35,24 @@ def _endpoint(cfg, base_url: str | None):
         yield srv.url
 
 
-def extract(cfg, spark, execution_date: dt.date, watermarks: dict[str, str | None], *, base_url: str | None = None,
-            client_kw: dict | None = None, lookback_days: int = LOOKBACK_DAYS, **_) -> dict[str, ExtractResult]:
+def extract(
+    cfg,
+    spark,
+    execution_date: dt.date,
+    watermarks: dict[str, str | None],
+    *,
+    base_url: str | None = None,
+    client_kw: dict | None = None,
+    lookback_days: int = LOOKBACK_DAYS,
+    **_,
+) -> dict[str, ExtractResult]:
     contract = load_contract("bronze", "fx_rates")
     wm = safe_watermark(watermarks.get(contract.table), "fx_api")
-    first = dt.date.fromisoformat(wm[:10]) + dt.timedelta(days=1) if wm else execution_date - dt.timedelta(days=lookback_days - 1)
+    first = (
+        dt.date.fromisoformat(wm[:10]) + dt.timedelta(days=1)
+        if wm
+        else execution_date - dt.timedelta(days=lookback_days - 1)
+    )
     headers = {}
     with _endpoint(cfg, base_url) as url:
         if cfg.source_mode == "aws":
@@ -62,12 +75,17 @@ def extract(cfg, spark, execution_date: dt.date, watermarks: dict[str, str | Non
                     raise
                 log.info("fx_api: no rates published for %s", day)
             else:
-                rows += [(body.get("date", day.isoformat()), ccy, _text(rate)) for ccy, rate in sorted(body["rates"].items())]
+                rows += [
+                    (body.get("date", day.isoformat()), ccy, _text(rate))
+                    for ccy, rate in sorted(body["rates"].items())
+                ]
                 last = day
             day += dt.timedelta(days=1)
     df = spark.createDataFrame(rows, contract.string_schema()).persist()
     new_wm = last.isoformat() if last else wm
-    return {contract.table: ExtractResult(df, new_wm, len(rows), batch_key=f"fx_rates|{first}|{execution_date}")}
+    return {
+        contract.table: ExtractResult(df, new_wm, len(rows), batch_key=f"fx_rates|{first}|{execution_date}")
+    }
 
 
 def _text(v):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -50,10 +49,16 @@ class HttpClient:
         if p.scheme not in ("https", "http") or not p.hostname:
             raise ValueError(f"{self.source}: invalid base URL {self.base_url!r}")
         if p.scheme == "http" and p.hostname not in _LOOPBACK:
-            raise ValueError(f"{self.source}: refusing plain http to {p.hostname} (only https, or loopback stand-ins)")
+            raise ValueError(
+                f"{self.source}: refusing plain http to {p.hostname} (only https, or loopback stand-ins)"
+            )
 
     def url(self, path_or_url: str, params: dict[str, Any] | None = None) -> str:
-        url = path_or_url if "://" in path_or_url else urllib.parse.urljoin(self.base_url.rstrip("/") + "/", path_or_url.lstrip("/"))
+        url = (
+            path_or_url
+            if "://" in path_or_url
+            else urllib.parse.urljoin(self.base_url.rstrip("/") + "/", path_or_url.lstrip("/"))
+        )
         if params:
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
         return url
@@ -66,12 +71,21 @@ class HttpClient:
                 pass
         return min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
 
-    def request(self, method: str, path_or_url: str, *, params=None, data: bytes | None = None,
-                headers: dict[str, str] | None = None) -> bytes:
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params=None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> bytes:
         url = self.url(path_or_url, params)
         last: str = ""
         for attempt in range(1, self.max_attempts + 1):
-            req = urllib.request.Request(url, data=data, method=method, headers={**self.headers, **(headers or {})})
+            req = urllib.request.Request(
+                url, data=data, method=method, headers={**self.headers, **(headers or {})}
+            )
             retry_after = None
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - scheme checked
@@ -85,7 +99,7 @@ class HttpClient:
                     raise HttpError(self.source, url, exc.code, body) from None
                 retry_after = exc.headers.get("Retry-After")
                 last = f"HTTP {exc.code}"
-            except (urllib.error.URLError, socket.timeout, ConnectionError) as exc:
+            except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
                 self.attempts_log.append((url, f"error: {reason}"))
                 last = f"{type(exc).__name__}: {reason}"
@@ -103,6 +117,10 @@ class HttpClient:
             raise HttpError(self.source, self.url(path_or_url, params), 200, f"not JSON: {exc}") from None
 
     def post_form(self, path_or_url: str, form: dict[str, str]) -> Any:
-        body = self.request("POST", path_or_url, data=urllib.parse.urlencode(form).encode(),
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        body = self.request(
+            "POST",
+            path_or_url,
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         return json.loads(body)

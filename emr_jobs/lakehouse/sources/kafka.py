@@ -23,14 +23,20 @@ RECORD_SCHEMA = "topic string, partition int, offset bigint, timestamp timestamp
 def kafka_options(secret: dict) -> dict[str, str]:
     if not secret.get("bootstrap_servers"):
         raise ValueError("kafka: secret lacks key 'bootstrap_servers'")
-    opts = {"kafka.bootstrap.servers": secret["bootstrap_servers"], "subscribe": secret.get("topic", TOPIC),
-            "startingOffsets": "earliest", "failOnDataLoss": "false",
-            "kafka.security.protocol": secret.get("security_protocol", "SASL_SSL")}
+    opts = {
+        "kafka.bootstrap.servers": secret["bootstrap_servers"],
+        "subscribe": secret.get("topic", TOPIC),
+        "startingOffsets": "earliest",
+        "failOnDataLoss": "false",
+        "kafka.security.protocol": secret.get("security_protocol", "SASL_SSL"),
+    }
     mech = secret.get("sasl_mechanism", "SCRAM-SHA-512")
     opts["kafka.sasl.mechanism"] = mech
     if mech == "AWS_MSK_IAM":
         opts["kafka.sasl.jaas.config"] = "software.amazon.msk.auth.iam.IAMLoginModule required;"
-        opts["kafka.sasl.client.callback.handler.class"] = "software.amazon.msk.auth.iam.IAMClientCallbackHandler"
+        opts["kafka.sasl.client.callback.handler.class"] = (
+            "software.amazon.msk.auth.iam.IAMClientCallbackHandler"
+        )
     else:
         if not (secret.get("username") and secret.get("password")):
             raise ValueError("kafka: secret lacks 'username'/'password' for SASL/SCRAM")
@@ -45,7 +51,9 @@ def message_schema(contract: Contract):
     """The JSON value's fields, read as text (the contract check casts), plus the corrupt-record slot."""
     from pyspark.sql.types import StringType, StructField, StructType
 
-    fields = [StructField(c.name, StringType(), True) for c in contract.columns if not c.name.startswith("kafka_")]
+    fields = [
+        StructField(c.name, StringType(), True) for c in contract.columns if not c.name.startswith("kafka_")
+    ]
     return StructType(fields + [StructField("_corrupt", StringType(), True)])
 
 
@@ -54,14 +62,22 @@ def parse_messages(df, contract: Contract | None = None):
     from pyspark.sql import functions as F
 
     contract = contract or load_contract("bronze", TABLE)
-    parsed = F.from_json(F.col("value"), message_schema(contract),
-                         {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"})
-    out = df.select(parsed.alias("m"), "value", F.col("partition").alias("kafka_partition"),
-                    F.col("offset").alias("kafka_offset"))
+    parsed = F.from_json(
+        F.col("value"),
+        message_schema(contract),
+        {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"},
+    )
+    out = df.select(
+        parsed.alias("m"),
+        "value",
+        F.col("partition").alias("kafka_partition"),
+        F.col("offset").alias("kafka_offset"),
+    )
     bad = F.col("m").isNull() | F.col("m._corrupt").isNotNull() | ~F.trim(F.col("value")).startswith("{")
     cols = [F.col(f"m.{c.name}").alias(c.name) for c in contract.columns if not c.name.startswith("kafka_")]
     return out.select(
-        *cols, F.col("kafka_partition").cast("string").alias("kafka_partition"),
+        *cols,
+        F.col("kafka_partition").cast("string").alias("kafka_partition"),
         F.col("kafka_offset").cast("string").alias("kafka_offset"),
         F.when(bad, F.lit("malformed_json")).alias("_parse_error"),
         F.col("value").alias("_raw_record"),
@@ -75,8 +91,14 @@ def read_stream(cfg, spark, *, path: str | None = None, max_files_per_trigger: i
         from lakehouse.secrets import get_secret
 
         raw = spark.readStream.format("kafka").options(**kafka_options(get_secret(cfg, "kafka"))).load()
-        return raw.select("topic", "partition", "offset", "timestamp", F.col("key").cast("string").alias("key"),
-                          F.col("value").cast("string").alias("value"))
+        return raw.select(
+            "topic",
+            "partition",
+            "offset",
+            "timestamp",
+            F.col("key").cast("string").alias("key"),
+            F.col("value").cast("string").alias("value"),
+        )
     folder = path or f"{cfg.spark_root}/_sources/kafka/events"
     reader = spark.readStream.schema(RECORD_SCHEMA)
     if max_files_per_trigger:
@@ -88,8 +110,16 @@ def checkpoint(cfg, table: str = TABLE) -> str:
     return cfg.resolve(f"lake://checkpoints/kafka/{table}")
 
 
-def run_kafka(ctx, *, spark=None, available_now: bool = True, processing_time: str = "1 minute",
-              path: str | None = None, max_files_per_trigger: int | None = None, timeout_s: float | None = None) -> dict:
+def run_kafka(
+    ctx,
+    *,
+    spark=None,
+    available_now: bool = True,
+    processing_time: str = "1 minute",
+    path: str | None = None,
+    max_files_per_trigger: int | None = None,
+    timeout_s: float | None = None,
+) -> dict:
     """Run the stream into bronze; returns {"bronze.realtime_events": Accounting} summed over micro-batches.
     Each micro-batch's batch id derives from the checkpointed epoch: a replayed epoch is the same batch."""
     from lakehouse.accounting import Accounting
@@ -115,7 +145,9 @@ def run_kafka(ctx, *, spark=None, available_now: bool = True, processing_time: s
 
     stream = read_stream(cfg, spark, path=path, max_files_per_trigger=max_files_per_trigger)
     writer = stream.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint(cfg))
-    writer = writer.trigger(availableNow=True) if available_now else writer.trigger(processingTime=processing_time)
+    writer = (
+        writer.trigger(availableNow=True) if available_now else writer.trigger(processingTime=processing_time)
+    )
     query = writer.queryName(f"kafka_{TABLE}_{app}".replace("-", "_")).start()
     try:
         query.awaitTermination(timeout_s) if timeout_s else query.awaitTermination()

@@ -18,15 +18,41 @@ from lakehouse.sources.http import HttpClient
 API_VERSION = "v59.0"
 # bronze table -> (sObject, {contract column: Salesforce field})
 OBJECTS = {
-    "sf_accounts": ("Account", {"account_id": "Id", "account_name": "Name", "industry": "Industry",
-                                "billing_country": "BillingCountry", "annual_revenue": "AnnualRevenue",
-                                "system_modstamp": "SystemModstamp"}),
-    "sf_contacts": ("Contact", {"contact_id": "Id", "account_id": "AccountId", "first_name": "FirstName",
-                                "last_name": "LastName", "email": "Email", "phone": "Phone",
-                                "system_modstamp": "SystemModstamp"}),
-    "sf_opportunities": ("Opportunity", {"opportunity_id": "Id", "account_id": "AccountId", "stage_name": "StageName",
-                                         "amount": "Amount", "currency": "CurrencyIsoCode", "close_date": "CloseDate",
-                                         "system_modstamp": "SystemModstamp"}),
+    "sf_accounts": (
+        "Account",
+        {
+            "account_id": "Id",
+            "account_name": "Name",
+            "industry": "Industry",
+            "billing_country": "BillingCountry",
+            "annual_revenue": "AnnualRevenue",
+            "system_modstamp": "SystemModstamp",
+        },
+    ),
+    "sf_contacts": (
+        "Contact",
+        {
+            "contact_id": "Id",
+            "account_id": "AccountId",
+            "first_name": "FirstName",
+            "last_name": "LastName",
+            "email": "Email",
+            "phone": "Phone",
+            "system_modstamp": "SystemModstamp",
+        },
+    ),
+    "sf_opportunities": (
+        "Opportunity",
+        {
+            "opportunity_id": "Id",
+            "account_id": "AccountId",
+            "stage_name": "StageName",
+            "amount": "Amount",
+            "currency": "CurrencyIsoCode",
+            "close_date": "CloseDate",
+            "system_modstamp": "SystemModstamp",
+        },
+    ),
 }
 
 
@@ -59,15 +85,25 @@ def login(cfg, client_kw: dict) -> HttpClient:
         missing = [k for k in ("login_url", "client_id", "client_secret") if not s.get(k)]
         if missing:
             raise ValueError(f"salesforce: secret lacks key(s) {missing}")
-        login_url, form = s["login_url"], {"grant_type": "client_credentials", "client_id": s["client_id"],
-                                           "client_secret": s["client_secret"]}
+        login_url, form = (
+            s["login_url"],
+            {
+                "grant_type": "client_credentials",
+                "client_id": s["client_id"],
+                "client_secret": s["client_secret"],
+            },
+        )
     else:
         login_url = client_kw.pop("base_url")
         form = {"grant_type": "client_credentials", "client_id": "lakehouse-local", "client_secret": "local"}
     auth = HttpClient("salesforce", login_url, **client_kw)
     tok = auth.post_form("/services/oauth2/token", form)
-    client = HttpClient("salesforce", tok["instance_url"], headers={"Authorization": f"Bearer {tok['access_token']}"},
-                        **client_kw)
+    client = HttpClient(
+        "salesforce",
+        tok["instance_url"],
+        headers={"Authorization": f"Bearer {tok['access_token']}"},
+        **client_kw,
+    )
     client.attempts_log = auth.attempts_log  # one log of every attempt, for tests and debugging
     return client
 
@@ -100,8 +136,16 @@ def _endpoint(cfg, base_url: str | None):
         yield srv.url
 
 
-def extract(cfg, spark, execution_date, watermarks: dict[str, str | None], *, base_url: str | None = None,
-            client_kw: dict | None = None, **_) -> dict[str, ExtractResult]:
+def extract(
+    cfg,
+    spark,
+    execution_date,
+    watermarks: dict[str, str | None],
+    *,
+    base_url: str | None = None,
+    client_kw: dict | None = None,
+    **_,
+) -> dict[str, ExtractResult]:
     out = {}
     with _endpoint(cfg, base_url) as url:
         kw = dict(client_kw or {})
@@ -113,10 +157,17 @@ def extract(cfg, spark, execution_date, watermarks: dict[str, str | None], *, ba
             wm = safe_watermark(watermarks.get(table), "salesforce")
             records, total = query_all(client, soql(obj, list(mapping.values()), wm))
             cols = contract.column_names
-            rows = [tuple(_text(to_utc_text(r.get(mapping[c])) if c == "system_modstamp" else r.get(mapping[c]))
-                          for c in cols) for r in records]
+            rows = [
+                tuple(
+                    _text(to_utc_text(r.get(mapping[c])) if c == "system_modstamp" else r.get(mapping[c]))
+                    for c in cols
+                )
+                for r in records
+            ]
             df = spark.createDataFrame(rows, contract.string_schema()).persist()
-            out[table] = ExtractResult(df, max_watermark(df, "system_modstamp", wm), total, batch_key=f"{table}|{wm}")
+            out[table] = ExtractResult(
+                df, max_watermark(df, "system_modstamp", wm), total, batch_key=f"{table}|{wm}"
+            )
     return out
 
 

@@ -18,8 +18,13 @@ def connector_options(secret: dict) -> dict[str, str]:
     missing = [k for k in need if not secret.get(k)]
     if missing:
         raise ValueError(f"snowflake: secret lacks key(s) {missing}")
-    opts = {"sfURL": secret["url"], "sfUser": secret["user"], "sfDatabase": secret["database"],
-            "sfWarehouse": secret["warehouse"], "sfSchema": secret.get("schema", "PUBLIC")}
+    opts = {
+        "sfURL": secret["url"],
+        "sfUser": secret["user"],
+        "sfDatabase": secret["database"],
+        "sfWarehouse": secret["warehouse"],
+        "sfSchema": secret.get("schema", "PUBLIC"),
+    }
     if secret.get("role"):
         opts["sfRole"] = secret["role"]
     if secret.get("private_key"):
@@ -50,8 +55,12 @@ def extract(cfg, spark, execution_date, watermarks: dict[str, str | None], **_) 
         t, wm_col = contract.table, contract.watermark_column
         wm = safe_watermark(watermarks.get(t), "snowflake")
         if opts is not None:
-            df = (spark.read.format("net.snowflake.spark.snowflake").options(**opts)
-                  .option("query", pushdown_query(t, wm_col, wm)).load())
+            df = (
+                spark.read.format("net.snowflake.spark.snowflake")
+                .options(**opts)
+                .option("query", pushdown_query(t, wm_col, wm))
+                .load()
+            )
             df = df.toDF(*[c.lower() for c in df.columns])  # Snowflake upper-cases identifiers
         else:
             folder = f"{cfg.lake_root.rstrip('/')}/_sources/snowflake/{t}"

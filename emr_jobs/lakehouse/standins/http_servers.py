@@ -15,8 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 API = "v59.0"
-_SOQL = re.compile(r"^SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<obj>\w+)"
-                   r"(?:\s+WHERE\s+SystemModstamp\s*>\s*(?P<wm>\S+))?(?:\s+ORDER\s+BY\s+SystemModstamp)?\s*$", re.I)
+_SOQL = re.compile(
+    r"^SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<obj>\w+)"
+    r"(?:\s+WHERE\s+SystemModstamp\s*>\s*(?P<wm>\S+))?(?:\s+ORDER\s+BY\s+SystemModstamp)?\s*$",
+    re.I,
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -65,7 +68,11 @@ class StandIn:
                 if status is None:
                     return False
                 hdr = {"Retry-After": outer.retry_after} if status == 429 else {}
-                self._send(status, [{"errorCode": "REQUEST_LIMIT_EXCEEDED" if status == 429 else "SERVER_ERROR"}], hdr)
+                self._send(
+                    status,
+                    [{"errorCode": "REQUEST_LIMIT_EXCEEDED" if status == 429 else "SERVER_ERROR"}],
+                    hdr,
+                )
                 return True
 
             def do_GET(self):  # noqa: N802
@@ -138,7 +145,11 @@ class SalesforceStandIn(StandIn):
             recs = self._records(m["obj"])
             if m["wm"]:
                 wm = datetime.fromisoformat(m["wm"].replace("Z", "+00:00"))
-                recs = [r for r in recs if _sf_time(r.get("SystemModstamp")) and _sf_time(r["SystemModstamp"]) > wm]
+                recs = [
+                    r
+                    for r in recs
+                    if _sf_time(r.get("SystemModstamp")) and _sf_time(r["SystemModstamp"]) > wm
+                ]
             recs = sorted(recs, key=lambda r: r.get("SystemModstamp") or "")
             rows = [{"attributes": r["attributes"], **{f: r.get(f) for f in fields}} for r in recs]
             cursor = secrets.token_hex(8)

@@ -17,8 +17,9 @@ def execute(spark, conn: dict[str, str], statements: list[str]) -> None:
     props = jvm.java.util.Properties()
     props.setProperty("user", conn["user"])
     props.setProperty("password", conn["password"])
-    driver = jvm.java.lang.Class.forName(conn["driver"], True,
-                                         jvm.java.lang.Thread.currentThread().getContextClassLoader()).newInstance()
+    driver = jvm.java.lang.Class.forName(
+        conn["driver"], True, jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    ).newInstance()
     c = driver.connect(conn["url"], props)
     try:
         st = c.createStatement()
@@ -33,13 +34,24 @@ def load_events(spark, conn: dict[str, str], csv_path: str | Path, *, replace: b
     """(Re)create analytics.behaviour_events and insert the CSV rows; returns the row count."""
     contract = load_contract("bronze", "behaviour_events")
     if replace:
-        execute(spark, conn, ["CREATE SCHEMA IF NOT EXISTS analytics",
-                              "DROP TABLE IF EXISTS analytics.behaviour_events", DDL])
+        execute(
+            spark,
+            conn,
+            ["CREATE SCHEMA IF NOT EXISTS analytics", "DROP TABLE IF EXISTS analytics.behaviour_events", DDL],
+        )
     df = spark.read.option("header", True).schema(contract.spark_schema()).csv(str(csv_path))
     df = df.select(*[f.name for f in contract.spark_schema().fields])
-    (df.write.format("jdbc").option("url", conn["url"]).option("user", conn["user"])
-     .option("password", conn["password"]).option("driver", conn["driver"])
-     .option("dbtable", "analytics.behaviour_events").option("batchsize", "5000").mode("append").save())
+    (
+        df.write.format("jdbc")
+        .option("url", conn["url"])
+        .option("user", conn["user"])
+        .option("password", conn["password"])
+        .option("driver", conn["driver"])
+        .option("dbtable", "analytics.behaviour_events")
+        .option("batchsize", "5000")
+        .mode("append")
+        .save()
+    )
     return df.count()
 
 
@@ -47,6 +59,13 @@ def append_events(spark, conn: dict[str, str], rows: list[tuple]) -> None:
     """Insert more rows (tests: a later 'hourly' load)."""
     contract = load_contract("bronze", "behaviour_events")
     df = spark.createDataFrame(rows, contract.spark_schema())
-    (df.write.format("jdbc").option("url", conn["url"]).option("user", conn["user"])
-     .option("password", conn["password"]).option("driver", conn["driver"])
-     .option("dbtable", "analytics.behaviour_events").mode("append").save())
+    (
+        df.write.format("jdbc")
+        .option("url", conn["url"])
+        .option("user", conn["user"])
+        .option("password", conn["password"])
+        .option("driver", conn["driver"])
+        .option("dbtable", "analytics.behaviour_events")
+        .mode("append")
+        .save()
+    )

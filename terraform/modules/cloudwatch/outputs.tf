@@ -42,6 +42,14 @@ output "composite_alarm_arns" {
   ])
 }
 
+output "composite_alarm_names" {
+  description = "Names of the composite alarms (empty when disabled)."
+  value = concat(
+    [for a in aws_cloudwatch_composite_alarm.pipeline_critical : a.alarm_name],
+    [for a in aws_cloudwatch_composite_alarm.pipeline_degraded : a.alarm_name],
+  )
+}
+
 output "failure_event_rule_arn" {
   description = "ARN of the EventBridge rule for FAILED EMR Serverless job runs (null when disabled)."
   value       = try(aws_cloudwatch_event_rule.emr_job_failed[0].arn, null)

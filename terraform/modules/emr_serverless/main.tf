@@ -51,7 +51,7 @@ locals {
 resource "aws_emrserverless_application" "this" {
   name          = var.name
   release_label = var.release_label
-  type          = "spark"
+  type          = "SPARK" # the API's spelling; the provider stores it lower-cased
   architecture  = var.architecture
 
   maximum_capacity {

@@ -18,6 +18,9 @@ mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
 }
 
 run "environment_plans" {
@@ -62,8 +65,27 @@ run "environment_plans" {
   }
 
   assert {
-    condition     = var.environment != "local" || (!var.enable_mwaa && !var.enable_quicksight && !var.enable_budgets && var.emulator_endpoint != null && var.force_destroy)
-    error_message = "the local environment must run on the emulator with MWAA, QuickSight and budgets off and force_destroy on"
+    condition = (
+      tonumber(regex("^[0-9]+", var.emr_maximum_capacity.cpu)) > 0 &&
+      tonumber(regex("^[0-9]+", var.emr_maximum_capacity.memory)) > 0 &&
+      (var.environment != "prod" || tonumber(regex("^[0-9]+", var.emr_maximum_capacity.cpu)) >= 64)
+    )
+    error_message = "the EMR application must have a maximum capacity (prod at least 64 vCPU)"
+  }
+
+  assert {
+    condition     = var.enable_mwaa || output.mwaa_environment_arn == null
+    error_message = "no MWAA environment when enable_mwaa is false"
+  }
+
+  assert {
+    condition     = var.enable_quicksight || output.quicksight_dashboard_arn == null
+    error_message = "no QuickSight dashboard when enable_quicksight is false"
+  }
+
+  assert {
+    condition     = var.environment != "local" || (!var.enable_mwaa && !var.enable_quicksight && !var.enable_budgets && !var.enable_composite_alarms && !var.enable_lakeformation_data_cells_filters && !var.enable_lakeformation_column_grants && var.emulator_endpoint != null && var.force_destroy)
+    error_message = "the local environment must run on the emulator with MWAA, QuickSight, budgets, composite alarms, data-cells filters and column grants off, force_destroy on"
   }
 
   assert {

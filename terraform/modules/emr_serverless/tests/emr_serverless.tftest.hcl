@@ -18,7 +18,7 @@ run "defaults_pin_emr7_arm64_and_cap_capacity" {
     error_message = "default release label must be emr-7.12.0 (Spark 3.5.6 / Delta 3.3.2, as the jobs pin)"
   }
   assert {
-    condition     = aws_emrserverless_application.this.architecture == "ARM64" && aws_emrserverless_application.this.type == "spark"
+    condition     = aws_emrserverless_application.this.architecture == "ARM64" && lower(aws_emrserverless_application.this.type) == "spark"
     error_message = "a Spark application on ARM64 by default"
   }
   assert {
