@@ -24,7 +24,3 @@ rule "terraform_documented_outputs" {
 rule "terraform_naming_convention" {
   enabled = true
 }
-
-rule "terraform_standard_module_structure" {
-  enabled = true
-}

@@ -19,11 +19,15 @@ terraform fmt -check -recursive "$TF" >/dev/null && terraform fmt -check -recurs
 
 for d in "$TF" "$TF"/modules/*/; do
   d="${d%/}"; rel="${d#"$ROOT"/}"
-  step "init + validate $rel"
+  step "init -backend=false + validate $rel"
+  # init only when needed (first run, or a module/provider change that validate reports).
+  if [ -d "$d/.terraform" ] && terraform -chdir="$d" validate -no-color >/dev/null 2>&1; then
+    continue
+  fi
   if ! out="$(terraform -chdir="$d" init -backend=false -input=false -no-color 2>&1)"; then
     echo "$out" | tail -20; fail "terraform init $rel"; continue
   fi
-  terraform -chdir="$d" validate -no-color || fail "terraform validate $rel"
+  terraform -chdir="$d" validate -no-color >/dev/null || { terraform -chdir="$d" validate -no-color; fail "terraform validate $rel"; }
 done
 
 step "tflint + checkov"

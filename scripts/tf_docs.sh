@@ -12,16 +12,17 @@ for m in "$ROOT"/terraform/modules/*/; do
   m="${m%/}"
   readme="$m/README.md"
   name="$(basename "$m")"
-  # Keep a hand-written title/summary above the generated block.
+  # Keep a hand-written title/summary above the generated block. --lockfile=false: the lock file is
+  # not committed, so versions come from the constraints and the README is the same everywhere.
   if [ ! -f "$readme" ]; then
     if $check; then stale+=("$name (missing README.md)"); continue; fi
     printf '# %s\n\n<!-- BEGIN_TF_DOCS -->\n<!-- END_TF_DOCS -->\n' "$name" >"$readme"
   fi
   if $check; then
-    terraform-docs markdown table --output-file README.md --output-mode inject --output-check "$m" >/dev/null 2>&1 \
+    terraform-docs markdown table --lockfile=false --output-file README.md --output-mode inject --output-check "$m" >/dev/null 2>&1 \
       || stale+=("$name")
   else
-    terraform-docs markdown table --output-file README.md --output-mode inject "$m" >/dev/null \
+    terraform-docs markdown table --lockfile=false --output-file README.md --output-mode inject "$m" >/dev/null \
       || { echo "tf_docs: terraform-docs failed for $name" >&2; exit 1; }
   fi
 done

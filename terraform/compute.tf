@@ -100,27 +100,28 @@ module "cloudwatch" {
 module "lambda" {
   source = "./modules/lambda"
 
-  function_names         = local.names.lambda_functions
-  source_root            = "${local.repo_root}/lambda"
-  build_dir              = "${local.repo_root}/build/lambda"
-  role_arns              = module.iam.lambda_role_arns
-  environment            = var.environment
-  state_table_name       = module.state.table_name
-  artifacts_bucket_id    = module.s3.artifacts_bucket_id
-  emr_application_id     = module.emr_serverless.application_id
-  emr_execution_role_arn = module.iam.emr_job_role_arn
-  code_root              = local.code_root
-  job_config_uri         = local.mwaa_artifacts.job_config_uri
-  warning_topic_arn      = module.cloudwatch.warning_topic_arn
-  critical_topic_arn     = module.cloudwatch.critical_topic_arn
-  slack_secret_name      = module.state.secret_names["slack-webhook"]
-  log_group_names        = { for k in keys(local.names.lambda_functions) : k => module.cloudwatch.log_group_names[k] }
-  env_kms_key_arn        = module.kms.secrets_key_arn
-  lake_bucket_id         = module.s3.lake_bucket_id
-  lake_bucket_arn        = module.s3.lake_bucket_arn
-  landing_prefix         = "landing/"
-  reserved_concurrency   = var.lambda_reserved_concurrency
-  enable_dlq             = var.enable_lambda_dlq
+  function_names          = local.names.lambda_functions
+  source_root             = "${local.repo_root}/lambda"
+  build_dir               = "${local.repo_root}/build/lambda"
+  role_arns               = module.iam.lambda_role_arns
+  environment             = var.environment
+  state_table_name        = module.state.table_name
+  artifacts_bucket_id     = module.s3.artifacts_bucket_id
+  emr_application_id      = module.emr_serverless.application_id
+  emr_execution_role_arn  = module.iam.emr_job_role_arn
+  code_root               = local.code_root
+  job_config_uri          = local.mwaa_artifacts.job_config_uri
+  warning_topic_arn       = module.cloudwatch.warning_topic_arn
+  critical_topic_arn      = module.cloudwatch.critical_topic_arn
+  slack_secret_name       = module.state.secret_names["slack-webhook"]
+  log_group_names         = { for k in keys(local.names.lambda_functions) : k => module.cloudwatch.log_group_names[k] }
+  env_kms_key_arn         = module.kms.secrets_key_arn
+  lake_bucket_id          = module.s3.lake_bucket_id
+  lake_bucket_arn         = module.s3.lake_bucket_arn
+  landing_prefix          = "landing/"
+  reserved_concurrency    = var.lambda_reserved_concurrency
+  enable_dlq              = var.enable_lambda_dlq
+  enable_advanced_logging = var.lambda_advanced_logging
 }
 
 module "mwaa" {

@@ -299,6 +299,12 @@ variable "lambda_reserved_concurrency" {
   }
 }
 
+variable "lambda_advanced_logging" {
+  description = "Lambda JSON logs with levels (advanced logging controls); off writes plain text to the same /aws/lambda/<function> groups."
+  type        = bool
+  default     = true
+}
+
 variable "enable_lambda_dlq" {
   description = "Dead-letter queues for failed asynchronous Lambda invocations."
   type        = bool

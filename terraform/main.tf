@@ -40,7 +40,6 @@ provider "aws" {
 }
 
 data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 
 data "aws_iam_session_context" "current" {
   arn = data.aws_caller_identity.current.arn

@@ -48,7 +48,12 @@ def body(ctx):
             raise m.MaintenanceError("--task backfill needs --start and --end")
         m.date_range(ctx.args.start, ctx.args.end, mcfg.backfill_max_days)  # validate before running
         done = m.backfill(
-            ctx.cfg, ctx.args.start, ctx.args.end, schedule=ctx.args.schedule, spark=ctx.spark, mcfg=mcfg,
+            ctx.cfg,
+            ctx.args.start,
+            ctx.args.end,
+            schedule=ctx.args.schedule,
+            spark=ctx.spark,
+            mcfg=mcfg,
             progress=lambda msg: ctx.log.info(msg),
         )
         return {"backfill": done}
@@ -57,7 +62,10 @@ def body(ctx):
         m.vacuum_retention(mcfg, ctx.args.retention_hours, ctx.args.allow_short_retention)
         optimized = m.optimize(ctx.spark, ctx.cfg, mcfg)
         vacuumed = m.vacuum(
-            ctx.spark, ctx.cfg, mcfg, retention_hours=ctx.args.retention_hours,
+            ctx.spark,
+            ctx.cfg,
+            mcfg,
+            retention_hours=ctx.args.retention_hours,
             allow_short_retention=ctx.args.allow_short_retention,
         )
         ctx.log.info("maintenance done", extra={"optimized": optimized, "vacuumed": vacuumed})

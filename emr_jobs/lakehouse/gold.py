@@ -2,11 +2,10 @@
 
 Pure functions build each candidate table from silver frames. ``build_gold(ctx)`` then:
 
-1. reads silver at one pinned Delta version per table (a concurrent silver run cannot make the checked and
-   the published data differ);
-2. builds every candidate and stages it as Delta under ``lake://checkpoints/gold_candidates/<table>`` (a
-   frozen snapshot: what the DQ suite checks is byte-for-byte what gets published, and nothing is computed
-   twice);
+1. reads silver (and the current dim_customer) at one pinned Delta version per table, so a concurrent
+   silver run cannot make the checked and the published data differ;
+2. builds every candidate and materialises it once (persist + count): the DQ suite and the publish read
+   the same rows — a lost cached block is recomputed from the pinned inputs, which yields the same rows;
 3. runs the ``gold`` DQ suite on the staged candidates; a critical failure publishes NOTHING and raises;
 4. publishes all tables (MERGE for facts/dimensions, replace for the small aggregates).
 
@@ -292,12 +291,13 @@ def _conform(df: DataFrame, table: str) -> DataFrame:
     return select_contract_columns(df, load_contract("gold", table).spark_schema())
 
 
-def build_candidates(spark, cfg, read_silver) -> dict[str, DataFrame]:
-    """Every gold table as a DataFrame, from silver frames given by ``read_silver(table)``."""
+def build_candidates(spark, cfg, read_silver, *, dim_version: int | None = None) -> dict[str, DataFrame]:
+    """Every gold table as a DataFrame, from silver frames given by ``read_silver(table)`` and the current
+    dim_customer (at ``dim_version``; None: there is none yet)."""
     from lakehouse import tables as io
 
     existing_dim = (
-        io.read(spark, cfg, "gold", "dim_customer") if io.exists(spark, cfg, "gold", "dim_customer") else None
+        None if dim_version is None else io.read(spark, cfg, "gold", "dim_customer", version=dim_version)
     )
     orders = read_silver("orders")
     dim_customer = scd2_apply(existing_dim, read_silver("customers_conformed"))
@@ -341,77 +341,86 @@ def build_gold(ctx) -> GoldResult:
 
     if not io.exists(spark, cfg, "silver", "orders"):
         raise RuntimeError("silver.orders does not exist: run bronze_to_silver before silver_to_gold")
+    dim_version = io.version(spark, cfg, "gold", "dim_customer")  # SCD2 builds on this version
 
-    # 2. stage the candidates (frozen snapshot)
+    # 2. materialise the candidates once (DQ and publish read the same blocks; should a cached block be
+    #    lost, Spark recomputes it from the pinned inputs, which gives the same rows)
     staged: dict[str, DataFrame] = {}
-    for table, df in build_candidates(spark, cfg, read_silver).items():
-        # unpartitioned on purpose: a full replace (dynamic partition overwrite would keep stale partitions)
-        io.overwrite(
-            spark, cfg, "checkpoints", f"gold_candidates/{table}", _conform(df, table), overwrite_schema=True
-        )
-        staged[table] = io.read(spark, cfg, "checkpoints", f"gold_candidates/{table}")
+    for table, df in build_candidates(spark, cfg, read_silver, dim_version=dim_version).items():
+        staged[table] = _conform(df, table).persist()
         result.rows[table] = staged[table].count()
     ctx.log.info("gold candidates staged", extra={"rows": result.rows, "silver_versions": pinned})
 
-    # accounting: every silver order is one fact row (a join that lost or doubled orders fails the run)
-    n_orders = read_silver("orders").count()
-    n_customers = read_silver("customers_conformed").count()
-    current = staged["dim_customer"].where("is_current").count()
-    result.accounting = {
-        "gold.fact_orders": Accounting("gold.fact_orders", n_orders, result.rows["fact_orders"], 0, 0),
-        "gold.dim_customer": Accounting("gold.dim_customer", n_customers, current, 0, 0),
-    }
-    assert_balanced(result.accounting)
-
-    # 3. the DQ gate on the candidates
-    suite = dq.run_suite(
-        spark, cfg, "gold", ctx.run_id, ctx.execution_date, tables=staged, metrics=ctx.metrics, log=ctx.log
-    )
-    result.dq = suite
-    dq.write_results(spark, cfg, suite)
-    if not suite.passed_critical:
-        failures = "; ".join(f"{r.table} {r.name}: {r.message}" for r in suite.critical_failures[:10])
-        raise GoldNotPublished(
-            f"{len(suite.critical_failures)} critical gold DQ check(s) failed, nothing was published: {failures}",
-            suite,
-        )
-
-    # 4. publish everything, rolling back this run's commits if a publish fails
-    before = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
     try:
-        for table, keys, how in PUBLISH:
-            contract = load_contract("gold", table)
-            fail_at = _fail_publish_at()
-            if fail_at == table:
-                raise RuntimeError(
-                    f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)"
-                )
-            if how == "replace":
-                io.overwrite(
-                    spark,
-                    cfg,
-                    "gold",
-                    table,
-                    staged[table],
-                    partition_by=contract.partition_by,
-                    overwrite_schema=True,
-                )
-            else:
-                io.merge(
-                    spark,
-                    cfg,
-                    "gold",
-                    table,
-                    staged[table],
-                    list(keys),
-                    partition_by=contract.partition_by,
-                    when_matched="update_if_changed",
-                    dedupe=False,
-                )
-            result.published.append(table)
-    except Exception:
-        _rollback(spark, cfg, before, result.published, ctx.log)
-        raise
+        # accounting: every silver order is one fact row (a join that lost or doubled orders fails the run)
+        n_orders = read_silver("orders").count()
+        n_customers = read_silver("customers_conformed").count()
+        current = staged["dim_customer"].where("is_current").count()
+        result.accounting = {
+            "gold.fact_orders": Accounting("gold.fact_orders", n_orders, result.rows["fact_orders"], 0, 0),
+            "gold.dim_customer": Accounting("gold.dim_customer", n_customers, current, 0, 0),
+        }
+        assert_balanced(result.accounting)
+
+        # 3. the DQ gate on the candidates
+        suite = dq.run_suite(
+            spark,
+            cfg,
+            "gold",
+            ctx.run_id,
+            ctx.execution_date,
+            tables=staged,
+            metrics=ctx.metrics,
+            log=ctx.log,
+        )
+        result.dq = suite
+        dq.write_results(spark, cfg, suite)
+        if not suite.passed_critical:
+            failures = "; ".join(f"{r.table} {r.name}: {r.message}" for r in suite.critical_failures[:10])
+            raise GoldNotPublished(
+                f"{len(suite.critical_failures)} critical gold DQ check(s) failed, nothing was published: {failures}",
+                suite,
+            )
+
+        # 4. publish everything, rolling back this run's commits if a publish fails
+        before = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
+        try:
+            for table, keys, how in PUBLISH:
+                contract = load_contract("gold", table)
+                fail_at = _fail_publish_at()
+                if fail_at == table:
+                    raise RuntimeError(
+                        f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)"
+                    )
+                if how == "replace":
+                    io.overwrite(
+                        spark,
+                        cfg,
+                        "gold",
+                        table,
+                        staged[table],
+                        partition_by=contract.partition_by,
+                        overwrite_schema=True,
+                    )
+                else:
+                    io.merge(
+                        spark,
+                        cfg,
+                        "gold",
+                        table,
+                        staged[table],
+                        list(keys),
+                        partition_by=contract.partition_by,
+                        when_matched="update_if_changed",
+                        dedupe=False,
+                    )
+                result.published.append(table)
+        except Exception:
+            _rollback(spark, cfg, before, result.published, ctx.log)
+            raise
+    finally:
+        for df in staged.values():
+            df.unpersist()
     ctx.log.info("gold published", extra={"tables": result.published, "rows": result.rows})
     return result
 

@@ -88,7 +88,9 @@ class JobContext:
             self.table_counters[(name, table)] += value
 
 
-def build_parser(job: str, add_args: Callable[[argparse.ArgumentParser], None] | None) -> argparse.ArgumentParser:
+def build_parser(
+    job: str, add_args: Callable[[argparse.ArgumentParser], None] | None
+) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"{job}.py", description=f"lakehouse job: {job}")
     p.add_argument("--env", required=True, choices=config_mod.ENVIRONMENTS)
     p.add_argument("--execution-date", required=True, type=execution_date_arg, metavar="YYYY-MM-DD")

@@ -57,7 +57,12 @@ def read_lake_text(cfg, rel: str) -> str | None:
 
     bucket, key = _s3(root, rel)
     try:
-        return client("s3", cfg.region, cfg.endpoint_url).get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        return (
+            client("s3", cfg.region, cfg.endpoint_url)
+            .get_object(Bucket=bucket, Key=key)["Body"]
+            .read()
+            .decode()
+        )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None

@@ -54,7 +54,9 @@ def load_config(path: Path = MAINTENANCE_FILE) -> MaintenanceConfig:
     def get(section: str, key: str, typ, default=None):
         value = (raw.get(section) or {}).get(key, default)
         if value is None or isinstance(value, bool) or not isinstance(value, typ):
-            raise ConfigError(f"{origin}: key '{section}.{key}' must be {typ.__name__ if isinstance(typ, type) else 'a number'}")
+            raise ConfigError(
+                f"{origin}: key '{section}.{key}' must be {typ.__name__ if isinstance(typ, type) else 'a number'}"
+            )
         return value
 
     retention = float(get("vacuum", "retention_hours", (int, float)))
@@ -91,13 +93,19 @@ def _check_zorder_columns(ref: str, cols: list[str], origin: str) -> None:
         c = contracts.load_contract(layer, table)
     except contracts.ContractError:
         return  # a table without a contract (audit) is checked against the Delta schema at run time
-    names = set(c.column_names) | ({m.name for m in contracts.metadata_contract_columns()} if c.carries_metadata else set())
+    names = set(c.column_names) | (
+        {m.name for m in contracts.metadata_contract_columns()} if c.carries_metadata else set()
+    )
     missing = [x for x in cols if x not in names]
     if missing:
-        raise ConfigError(f"{origin}: key 'optimize.zorder.{ref}': column(s) {missing} not in glue/{ref}.yaml")
+        raise ConfigError(
+            f"{origin}: key 'optimize.zorder.{ref}': column(s) {missing} not in glue/{ref}.yaml"
+        )
     part = [x for x in cols if x in c.partition_by]
     if part:
-        raise ConfigError(f"{origin}: key 'optimize.zorder.{ref}': {part} are partition columns (Z-ORDER cannot use them)")
+        raise ConfigError(
+            f"{origin}: key 'optimize.zorder.{ref}': {part} are partition columns (Z-ORDER cannot use them)"
+        )
 
 
 # ---------------------------------------------------------------------------------------------- discovery
@@ -124,7 +132,8 @@ def discover_tables(spark, cfg: Config, layers: Iterable[str]) -> list[tuple[str
                 stack.extend(
                     (st.getPath(), f"{rel}/{st.getPath().getName()}")
                     for st in fs.listStatus(path)
-                    if st.isDirectory() and not st.getPath().getName().startswith(("_", "."))
+                    if st.isDirectory()
+                    and not st.getPath().getName().startswith(("_", "."))
                     and "=" not in st.getPath().getName()  # a partition folder is not a table
                 )
     return sorted(found)
@@ -158,7 +167,9 @@ def optimize(spark, cfg: Config, mcfg: MaintenanceConfig | None = None, tables=N
     return out
 
 
-def vacuum_retention(mcfg: MaintenanceConfig, retention_hours: float | None, allow_short_retention: bool) -> float:
+def vacuum_retention(
+    mcfg: MaintenanceConfig, retention_hours: float | None, allow_short_retention: bool
+) -> float:
     """The retention to use; below 168 h only with the explicit override."""
     hours = mcfg.retention_hours if retention_hours is None else retention_hours
     if hours < 0:
@@ -195,7 +206,13 @@ def vacuum(
             path = cfg.table_path(layer, table)
             before = _file_count(spark, path)
             DeltaTable.forPath(spark, path).vacuum(hours)
-            out.append({"table": f"{layer}.{table}", "retention_hours": hours, "data_files_deleted": before - _file_count(spark, path)})
+            out.append(
+                {
+                    "table": f"{layer}.{table}",
+                    "retention_hours": hours,
+                    "data_files_deleted": before - _file_count(spark, path),
+                }
+            )
     finally:
         spark.conf.set(conf_key, previous)
     return out
@@ -221,9 +238,11 @@ def table_health(spark, cfg: Config, mcfg: MaintenanceConfig | None = None, tabl
     for layer, table in tables or discover_tables(spark, cfg, mcfg.layers):
         path = cfg.table_path(layer, table)
         detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").collect()[0].asDict()
-        history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select(
-            "version", "timestamp", "operation", "operationMetrics"
-        ).collect()
+        history = (
+            spark.sql(f"DESCRIBE HISTORY delta.`{path}`")
+            .select("version", "timestamp", "operation", "operationMetrics")
+            .collect()
+        )
         latest = history[0]
         files, size = int(detail["numFiles"] or 0), int(detail["sizeInBytes"] or 0)
         avg = size / files if files else 0
@@ -252,7 +271,9 @@ def date_range(start: date, end: date, max_days: int) -> list[date]:
         raise MaintenanceError(f"backfill range is empty: --end {end} is before --start {start}")
     days = (end - start).days + 1
     if days > max_days:
-        raise MaintenanceError(f"backfill of {days} days exceeds backfill.max_days={max_days} in maintenance.yaml")
+        raise MaintenanceError(
+            f"backfill of {days} days exceeds backfill.max_days={max_days} in maintenance.yaml"
+        )
     return [start + timedelta(days=i) for i in range(days)]
 
 
@@ -281,7 +302,9 @@ def backfill(
     for d in dates:
         summary = run(cfg, d, schedule=schedule, only=list(only) if only else None, spark=spark)
         status = getattr(summary, "status", "succeeded")
-        done.append({"execution_date": d.isoformat(), "run_id": getattr(summary, "run_id", None), "status": status})
+        done.append(
+            {"execution_date": d.isoformat(), "run_id": getattr(summary, "run_id", None), "status": status}
+        )
         progress(f"backfill {d}: {status}")
         if status != "succeeded":
             raise MaintenanceError(f"backfill stopped at {d}: the run {status} (later dates not run)")
@@ -305,9 +328,13 @@ def _glue_table_input(cfg: Config, contract, metadata_columns) -> dict[str, Any]
         "Description": contract.description,
         "TableType": "EXTERNAL_TABLE",
         "Parameters": {
-            "EXTERNAL": "TRUE", "table_type": "DELTA", "classification": "delta",
-            "spark.sql.sources.provider": "delta", "source_system": contract.source_system,
-            "domain": contract.domain, "sensitivity": contract.sensitivity,
+            "EXTERNAL": "TRUE",
+            "table_type": "DELTA",
+            "classification": "delta",
+            "spark.sql.sources.provider": "delta",
+            "source_system": contract.source_system,
+            "domain": contract.domain,
+            "sensitivity": contract.sensitivity,
         },
         "PartitionKeys": [col(c) for p in contract.partition_by for c in cols if c.name == p],
         "StorageDescriptor": {
@@ -315,7 +342,9 @@ def _glue_table_input(cfg: Config, contract, metadata_columns) -> dict[str, Any]
             "Location": f"{cfg.lake_root.rstrip('/')}/{contract.layer}/{contract.table}",
             "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
             "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+            "SerdeInfo": {
+                "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+            },
         },
     }
 

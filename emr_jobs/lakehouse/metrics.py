@@ -102,7 +102,9 @@ class Metrics:
         lines = [
             json.dumps(
                 {
-                    "timestamp": datetime.fromtimestamp(d["timestamp"], UTC).isoformat(timespec="milliseconds"),
+                    "timestamp": datetime.fromtimestamp(d["timestamp"], UTC).isoformat(
+                        timespec="milliseconds"
+                    ),
                     "namespace": namespace,
                     "run_id": self.run_id,
                     "metric": d["name"],

@@ -29,7 +29,9 @@ def _fmt(n: Any) -> str:
     return str(n)
 
 
-def bar_chart(title: str, items: list[tuple[str, float]], *, color: str = COLORS["bar"], unit: str = "") -> str:
+def bar_chart(
+    title: str, items: list[tuple[str, float]], *, color: str = COLORS["bar"], unit: str = ""
+) -> str:
     """A horizontal bar chart as inline SVG (labels left, values right of the bars)."""
     if not items:
         return f'<figure><figcaption>{escape(title)}</figcaption><p class="muted">none</p></figure>'
@@ -114,10 +116,28 @@ def render_html(summary: dict[str, Any]) -> str:
 
     charts = "".join(
         [
-            bar_chart("Rows per layer", sorted(layers.items(), key=lambda kv: ["bronze", "silver", "gold"].index(kv[0]) if kv[0] in ("bronze", "silver", "gold") else 9)),
-            bar_chart("Quarantined rows by reason", sorted(reasons.items(), key=lambda kv: -kv[1]), color=COLORS["warn"]),
-            stacked_pass_fail("DQ checks: passed / failed", {k: (v[0], v[1]) for k, v in sorted(dq_groups.items())}),
-            bar_chart("Stage duration", [(x["name"], float(x.get("seconds") or 0)) for x in s["stages"]], unit=" s"),
+            bar_chart(
+                "Rows per layer",
+                sorted(
+                    layers.items(),
+                    key=lambda kv: (
+                        ["bronze", "silver", "gold"].index(kv[0])
+                        if kv[0] in ("bronze", "silver", "gold")
+                        else 9
+                    ),
+                ),
+            ),
+            bar_chart(
+                "Quarantined rows by reason",
+                sorted(reasons.items(), key=lambda kv: -kv[1]),
+                color=COLORS["warn"],
+            ),
+            stacked_pass_fail(
+                "DQ checks: passed / failed", {k: (v[0], v[1]) for k, v in sorted(dq_groups.items())}
+            ),
+            bar_chart(
+                "Stage duration", [(x["name"], float(x.get("seconds") or 0)) for x in s["stages"]], unit=" s"
+            ),
         ]
     )
     title = f"Lakehouse run {s['run_id']}"
@@ -131,23 +151,32 @@ def render_html(summary: dict[str, Any]) -> str:
         ".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:1em}"
     )
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         # no scripts, no external resources: the page is inert and works offline
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f"<title>{escape(title)}</title><style>{css}</style></head><body>"
-        f"<h1>{escape(title)} <span class=\"status\" style=\"background:{status_color}\">{escape(s['status'])}</span></h1>"
+        f'<h1>{escape(title)} <span class="status" style="background:{status_color}">{escape(s["status"])}</span></h1>'
         f"<p>Environment <b>{escape(s['env'])}</b> · execution date <b>{escape(str(s['execution_date']))}</b>"
         f" · started {escape(str(s.get('started_at') or ''))} · duration <b>{_fmt(float(s.get('duration_s') or 0))} s</b>"
         f" · DQ: {len(s['dq']) - len(dq_failed)}/{len(s['dq'])} checks passed"
         f" · row balance: {'holds' if not unbalanced else f'<b>broken for {len(unbalanced)} table(s)</b>'}</p>"
-        f"<div class=\"grid\">{charts}</div>"
-        "<h2>Stages</h2>" + _table(s["stages"], ["name", "status", "seconds"], "status")
+        f'<div class="grid">{charts}</div>'
+        "<h2>Stages</h2>"
+        + _table(s["stages"], ["name", "status", "seconds"], "status")
         + "<h2>Row accounting (rows in = loaded + deduplicated + quarantined)</h2>"
-        + _table(s["accounting"], ["table", "rows_in", "loaded", "deduplicated", "quarantined", "balanced"], "balanced")
-        + "<h2>Failed DQ checks</h2>" + _table(dq_failed, ["suite", "table", "check", "severity", "observed"], "passed")
-        + "<h2>Tables</h2>" + _table(s["tables"], ["layer", "table", "rows"])
-        + "<h2>Quarantine</h2>" + _table(s["quarantine"], ["source_table", "reason_code", "rows"])
-        + "<h2>All DQ checks</h2>" + _table(s["dq"], ["suite", "table", "check", "severity", "passed", "observed"], "passed")
+        + _table(
+            s["accounting"],
+            ["table", "rows_in", "loaded", "deduplicated", "quarantined", "balanced"],
+            "balanced",
+        )
+        + "<h2>Failed DQ checks</h2>"
+        + _table(dq_failed, ["suite", "table", "check", "severity", "observed"], "passed")
+        + "<h2>Tables</h2>"
+        + _table(s["tables"], ["layer", "table", "rows"])
+        + "<h2>Quarantine</h2>"
+        + _table(s["quarantine"], ["source_table", "reason_code", "rows"])
+        + "<h2>All DQ checks</h2>"
+        + _table(s["dq"], ["suite", "table", "check", "severity", "passed", "observed"], "passed")
         + "</body></html>"
     )
 

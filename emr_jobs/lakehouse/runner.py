@@ -2,8 +2,8 @@
 in one process and one SparkSession, calling the same ``add_args``/``body`` the EMR entry points call
 (through ``lakehouse.jobs.main``, so locks, logs and metrics behave as on EMR).
 
-Entry-point convention (every ``emr_jobs/entrypoints/<job>.py``): module-level ``JOB`` (harness name),
-``add_args(parser)``, ``body(ctx)`` and optionally ``job_name(args)``. A body may return what it produced —
+Entry-point convention (every ``emr_jobs/entrypoints/<job>.py``): module-level ``add_args(parser)`` and
+``body(ctx)`` (optionally ``JOB``, the harness name; the job name is the graph's). A body may return what it produced —
 ``Accounting`` objects (a dict or list of them), a dq ``SuiteResult``, or an object with ``.accounting`` /
 ``.dq`` — and the runner gathers them into the run summary.
 
@@ -233,7 +233,7 @@ def _load_entrypoint(job: Job):
     spec = importlib.util.spec_from_file_location(f"lakehouse_entrypoint_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    for attr in ("JOB", "add_args", "body"):
+    for attr in ("add_args", "body"):
         if not hasattr(module, attr):
             raise PipelineError(
                 f"entrypoint {path} does not define {attr!r} (see lakehouse.runner's convention)"
@@ -338,11 +338,12 @@ def run(
 
             t0 = time.monotonic()
             rc = job_main(
-                module.JOB,
+                getattr(module, "JOB", Path(job.entrypoint).stem),
                 module.add_args,
                 body,
                 _argv(job, cfg_file, cfg.environment, execution_date, run_id),
-                job_name=getattr(module, "job_name", None),
+                # the graph's job name: the same name Airflow and the entry point's job_name() use
+                job_name=lambda _args, _name=job.name: _name,
                 spark=spark,
             )
             seconds = time.monotonic() - t0

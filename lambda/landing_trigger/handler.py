@@ -223,7 +223,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         when = rec["time"] or datetime.now(UTC).isoformat()
         execution_date = when[:10]
         table, contract, reason = check(key, rec["size"], contracts, s3, bucket)
-        source = (contract or {}).get("source_system", "unknown")
+        # Everything under landing/ belongs to the s3_landing source, matched or not.
+        source = (contract or {}).get("source_system", INGEST_SOURCE)
         item = {"table": table, "bucket": bucket, "size": rec["size"], "etag": rec["etag"],
                 "received_at": when, "execution_date": execution_date}  # fmt: skip
         if reason:

@@ -234,11 +234,23 @@ def evaluate_table(
     def result(c: Check, column, passed, observed, failed, message) -> None:
         name = c.name
         if c.kind == "not_null" and len(c.columns) > 1:  # one result per column, each with its own name
-            name = f"not_null:{column}" if c.name == f"not_null:{','.join(c.columns)}" else f"{c.name}[{column}]"
+            name = (
+                f"not_null:{column}" if c.name == f"not_null:{','.join(c.columns)}" else f"{c.name}[{column}]"
+            )
         results.append(
             CheckResult(
-                suite.name, spec.table, c.kind, name, column, c.severity, bool(passed),
-                None if observed is None else float(observed), failed, total, _threshold(c), message,
+                suite.name,
+                spec.table,
+                c.kind,
+                name,
+                column,
+                c.severity,
+                bool(passed),
+                None if observed is None else float(observed),
+                failed,
+                total,
+                _threshold(c),
+                message,
             )
         )
 
@@ -261,7 +273,11 @@ def evaluate_table(
                 age_h = (end_of_day - float(latest)) / 3600.0
                 newest = datetime.fromtimestamp(float(latest), UTC).isoformat(timespec="seconds")
                 result(
-                    c, column, age_h <= c.params["max_age_hours"], round(age_h, 3), None,
+                    c,
+                    column,
+                    age_h <= c.params["max_age_hours"],
+                    round(age_h, 3),
+                    None,
                     f"newest {column} is {newest}, {age_h:.1f} h before the end of {execution_date}",
                 )
         elif c.kind == "row_count":
@@ -275,7 +291,11 @@ def evaluate_table(
             else:
                 change = 0.0 if prev == total else (abs(total - prev) * 100.0 / prev if prev else 100.0)
                 result(
-                    c, None, change <= c.params["max_change_pct"], round(change, 3), None,
+                    c,
+                    None,
+                    change <= c.params["max_change_pct"],
+                    round(change, 3),
+                    None,
                     f"{total} rows vs {prev} at the previous run ({change:.1f} % change)",
                 )
         elif c.kind == "referential_integrity":
@@ -288,12 +308,18 @@ def evaluate_table(
                 )
             keys_df = df.where(F.col(column).isNotNull()).groupBy(F.col(column).alias("__k")).count()
             ref_keys = ref_df.select(F.col(ref_col).alias("__r")).distinct()
-            orphans = keys_df.join(ref_keys, keys_df["__k"] == ref_keys["__r"], "left_anti").agg(
-                F.coalesce(F.sum("count"), F.lit(0)).alias("rows"), F.count(F.lit(1)).alias("keys")
-            ).collect()[0]
+            orphans = (
+                keys_df.join(ref_keys, keys_df["__k"] == ref_keys["__r"], "left_anti")
+                .agg(F.coalesce(F.sum("count"), F.lit(0)).alias("rows"), F.count(F.lit(1)).alias("keys"))
+                .collect()[0]
+            )
             n = int(orphans["rows"])
             result(
-                c, column, _pct_ok(n, total, c), n, n,
+                c,
+                column,
+                _pct_ok(n, total, c),
+                n,
+                n,
                 f"{n} row(s) ({int(orphans['keys'])} distinct key(s)) of {column} missing in "
                 f"{c.params['ref_table']}.{ref_col}",
             )
@@ -317,7 +343,11 @@ def evaluate_table(
                 if name in actual and n:
                     problems.append(f"{name} has {n} null(s) but is nullable: false")
             result(
-                c, None, not problems, len(problems), None,
+                c,
+                None,
+                not problems,
+                len(problems),
+                None,
                 "; ".join(problems) if problems else f"conforms to glue/{spec.table}.yaml",
             )
     return results
@@ -370,12 +400,19 @@ def run_suite(
     if log is not None:
         for r in out.critical_failures + out.warning_failures:
             (log.error if r.severity == "critical" else log.warning)(
-                "DQ %s failed: %s %s: %s", r.severity, r.table, r.name, r.message,
+                "DQ %s failed: %s %s: %s",
+                r.severity,
+                r.table,
+                r.name,
+                r.message,
                 extra={"dq_suite": r.suite, "dq_check": r.name, "dq_table": r.table, "observed": r.observed},
             )
         log.info(
             "DQ suite %s: %d checks, pass rate %.1f %%, %d critical and %d warning failure(s)",
-            out.suite, len(out.results), out.pass_rate * 100, len(out.critical_failures),
+            out.suite,
+            len(out.results),
+            out.pass_rate * 100,
+            len(out.critical_failures),
             len(out.warning_failures),
         )
     if metrics is not None:

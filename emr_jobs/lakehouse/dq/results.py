@@ -17,9 +17,21 @@ RESULTS_SCHEMA = (
 def results_frame(spark, result: SuiteResult):
     rows = [
         (
-            result.run_id, result.suite, result.execution_date, result.evaluated_at.replace(tzinfo=None),
-            r.table, r.check, r.name, r.column, r.severity, r.passed, r.observed, r.failed_rows,
-            r.total_rows, r.threshold, r.message,
+            result.run_id,
+            result.suite,
+            result.execution_date,
+            result.evaluated_at.replace(tzinfo=None),
+            r.table,
+            r.check,
+            r.name,
+            r.column,
+            r.severity,
+            r.passed,
+            r.observed,
+            r.failed_rows,
+            r.total_rows,
+            r.threshold,
+            r.message,
         )
         for r in result.results
     ]

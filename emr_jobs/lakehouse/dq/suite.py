@@ -106,7 +106,9 @@ def _parse_check(raw: Any, table: str, index: int, origin: str) -> Check:
         raise DQConfigError(f"{where}: missing key(s) {missing}")
     unknown = sorted(set(raw) - required - optional - _COMMON)
     if unknown:
-        raise DQConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(required | optional | _COMMON)}")
+        raise DQConfigError(
+            f"{where}: unknown key(s) {unknown}; allowed: {sorted(required | optional | _COMMON)}"
+        )
     severity = raw.get("severity", "critical")
     if severity not in SEVERITIES:
         raise DQConfigError(f"{where}: severity {severity!r}; allowed: {', '.join(SEVERITIES)}")
@@ -171,7 +173,9 @@ def load_suite(suite: str | Path) -> Suite:
     origin = str(path)
     if not path.is_file():
         known = sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
-        raise DQConfigError(f"DQ suite {suite!r} not found at {path}; known suites: {', '.join(known) or 'none'}")
+        raise DQConfigError(
+            f"DQ suite {suite!r} not found at {path}; known suites: {', '.join(known) or 'none'}"
+        )
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -191,7 +195,9 @@ def load_suite(suite: str | Path) -> Suite:
     seen_tables: set[str] = set()
     for t_index, t in enumerate(tables_raw):
         if not isinstance(t, dict) or set(t) - {"table", "checks"} or "table" not in t:
-            raise DQConfigError(f"{origin}: tables[{t_index}] must be a mapping with keys 'table' and 'checks'")
+            raise DQConfigError(
+                f"{origin}: tables[{t_index}] must be a mapping with keys 'table' and 'checks'"
+            )
         table = _table_ref(t["table"], f"{origin}: tables[{t_index}]")
         if table in seen_tables:
             raise DQConfigError(f"{origin}: table {table} is listed twice; put its checks in one entry")
@@ -203,6 +209,8 @@ def load_suite(suite: str | Path) -> Suite:
         names = [c.name for c in checks]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise DQConfigError(f"{origin}: table {table}: duplicate check name(s) {dupes}; set 'name' to tell them apart")
+            raise DQConfigError(
+                f"{origin}: table {table}: duplicate check name(s) {dupes}; set 'name' to tell them apart"
+            )
         tables.append(TableSpec(table, tuple(checks)))
     return Suite(name, path, str(raw.get("description") or ""), tuple(tables))

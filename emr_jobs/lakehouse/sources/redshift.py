@@ -100,9 +100,4 @@ def extract(
             .option("numPartitions", str(num_partitions))
         )
     df = reader.load().persist()
-    n = df.count()
-    return (
-        {contract.table: ExtractResult(df, hi, int(bounds["n"]), batch_key=f"{contract.table}|{wm}|{hi}")}
-        if n
-        else {}
-    )
+    return {contract.table: ExtractResult(df, hi, int(bounds["n"]), batch_key=f"{contract.table}|{wm}|{hi}")}

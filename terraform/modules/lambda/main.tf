@@ -100,11 +100,14 @@ resource "aws_lambda_function" "this" {
     mode = var.tracing_mode
   }
 
-  logging_config {
-    log_format            = "JSON"
-    log_group             = var.log_group_names[each.key]
-    application_log_level = var.log_level
-    system_log_level      = "WARN"
+  dynamic "logging_config" {
+    for_each = var.enable_advanced_logging ? [var.log_group_names[each.key]] : []
+    content {
+      log_format            = "JSON"
+      log_group             = logging_config.value
+      application_log_level = var.log_level
+      system_log_level      = "WARN"
+    }
   }
 
   dynamic "dead_letter_config" {
@@ -115,6 +118,13 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.enable_advanced_logging || var.log_group_names[each.key] == "/aws/lambda/${var.function_names[each.key]}"
+      error_message = "Variable log_group_names must be /aws/lambda/<function name> when enable_advanced_logging is false (Lambda then writes to its default group)."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.dlq_send]
 }

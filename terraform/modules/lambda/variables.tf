@@ -226,8 +226,14 @@ variable "tracing_mode" {
   }
 }
 
+variable "enable_advanced_logging" {
+  description = "Lambda advanced logging controls: JSON log format, application/system log levels and an explicit log group. Off: plain-text logs to the default group /aws/lambda/<function> (the same name)."
+  type        = bool
+  default     = true
+}
+
 variable "log_level" {
-  description = "Application log level (JSON log format)."
+  description = "Application log level (with enable_advanced_logging)."
   type        = string
   default     = "INFO"
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from lakehouse.dq import DQConfigError, DQError, load_suite, raise_for_critical, run_suite, write_results
 
 pytestmark = pytest.mark.spark
@@ -36,7 +35,10 @@ def _bronze_orders(spark, drop=None):
 
     schema = load_contract("bronze", "orders").spark_schema(with_metadata=True)
     values = {
-        "string": "x", "int": 1, "timestamp": datetime(2024, 3, 1), "date": date(2024, 3, 1),
+        "string": "x",
+        "int": 1,
+        "timestamp": datetime(2024, 3, 1),
+        "date": date(2024, 3, 1),
         "decimal(18,2)": Decimal("1.00"),
     }
     row = tuple(values[f.dataType.simpleString()] for f in schema.fields)
@@ -80,7 +82,10 @@ def test_each_defect_fails_its_check_with_counts(spark, tmp_lake):
     )
     res = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark, orders=orders))
     r = _by_name(res)
-    assert (r[("silver/orders", "not_null:order_id")].passed, r[("silver/orders", "not_null:order_id")].observed) == (False, 1)
+    assert (
+        r[("silver/orders", "not_null:order_id")].passed,
+        r[("silver/orders", "not_null:order_id")].observed,
+    ) == (False, 1)
     assert r[("silver/orders", "not_null:customer_id")].passed
     assert r[("silver/orders", "unique:order_id")].observed == 1  # 3 keyed rows, 2 distinct keys
     assert r[("silver/orders", "accepted_values:status")].observed == 1
@@ -88,9 +93,14 @@ def test_each_defect_fails_its_check_with_counts(spark, tmp_lake):
     assert r[("silver/orders", "quantity_lenient")].passed  # min only: 1 of 4 = 25 % <= 30 % tolerated
     assert r[("silver/orders", "referential_integrity:customer_id")].observed == 1
     fresh = r[("silver/orders", "freshness:order_ts")]
-    assert not fresh.passed and fresh.observed == pytest.approx(86.0)  # Feb 27 10:00 → Mar 2 00:00 (leap year)
+    assert not fresh.passed and fresh.observed == pytest.approx(
+        86.0
+    )  # Feb 27 10:00 → Mar 2 00:00 (leap year)
     assert {x.name for x in res.critical_failures} == {
-        "not_null:order_id", "unique:order_id", "range:quantity", "referential_integrity:customer_id",
+        "not_null:order_id",
+        "unique:order_id",
+        "range:quantity",
+        "referential_integrity:customer_id",
     }
     assert {x.name for x in res.warning_failures} == {"accepted_values:status", "freshness:order_ts"}
     assert not res.passed_critical
@@ -119,8 +129,12 @@ def test_contract_conformance_finds_missing_extra_retyped_and_null_columns(spark
     res = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark, bronze=bronze))
     c = _by_name(res)[("bronze/orders", "contract_conformance")]
     assert not c.passed and c.observed == 4
-    for fragment in ("missing column(s) ['status']", "unexpected column(s) ['coupon']",
-                     "quantity is string, contract says int", "currency has 1 null(s)"):
+    for fragment in (
+        "missing column(s) ['status']",
+        "unexpected column(s) ['coupon']",
+        "quantity is string, contract says int",
+        "currency has 1 null(s)",
+    ):
         assert fragment in c.message
 
 
@@ -156,7 +170,9 @@ def test_dq_metrics_are_emitted(spark, tmp_lake):
 
 def test_unknown_column_is_a_config_error_naming_the_check(spark, tmp_lake):
     orders = _orders(spark).drop("status")
-    with pytest.raises(DQConfigError, match=r"check 'accepted_values:status': column\(s\) \['status'\] not in the table"):
+    with pytest.raises(
+        DQConfigError, match=r"check 'accepted_values:status': column\(s\) \['status'\] not in the table"
+    ):
         run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark, orders=orders))
 
 
@@ -164,11 +180,23 @@ def test_unknown_column_is_a_config_error_naming_the_check(spark, tmp_lake):
     "body, message",
     [
         ("suite: bad\ntables: [{table: silver/x, checks: [{check: nope}]}]", "unknown check 'nope'"),
-        ("suite: bad\ntables: [{table: silver/x, checks: [{check: range, column: q}]}]", "give 'min', 'max' or both"),
-        ("suite: bad\ntables: [{table: silver/x, checks: [{check: not_null, column: a, severity: fatal}]}]", "severity 'fatal'"),
+        (
+            "suite: bad\ntables: [{table: silver/x, checks: [{check: range, column: q}]}]",
+            "give 'min', 'max' or both",
+        ),
+        (
+            "suite: bad\ntables: [{table: silver/x, checks: [{check: not_null, column: a, severity: fatal}]}]",
+            "severity 'fatal'",
+        ),
         ("suite: bad\ntables: [{table: x, checks: [{check: row_count, min: 1}]}]", "'<layer>/<table>'"),
-        ("suite: other\ntables: [{table: silver/x, checks: [{check: row_count, min: 1}]}]", "must equal the file name"),
-        ("suite: bad\ntables: [{table: silver/x, checks: [{check: unique, column: a, colour: red}]}]", "unknown key(s) ['colour']"),
+        (
+            "suite: other\ntables: [{table: silver/x, checks: [{check: row_count, min: 1}]}]",
+            "must equal the file name",
+        ),
+        (
+            "suite: bad\ntables: [{table: silver/x, checks: [{check: unique, column: a, colour: red}]}]",
+            "unknown key(s) ['colour']",
+        ),
     ],
 )
 def test_malformed_suite_is_refused_with_the_place(tmp_path, body, message):

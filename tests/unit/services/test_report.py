@@ -7,7 +7,6 @@ import re
 from xml.etree import ElementTree
 
 import pytest
-
 from lakehouse.report import write_run_report
 
 SUMMARY = {
@@ -17,16 +16,49 @@ SUMMARY = {
     "started_at": "2024-03-02T02:00:00+00:00",
     "duration_s": 312.4,
     "status": "failed",
-    "stages": [{"name": "extract_snowflake", "status": "succeeded", "seconds": 40.2},
-               {"name": "silver_to_gold", "status": "failed", "seconds": 80.0}],
-    "tables": [{"layer": "bronze", "table": "orders", "rows": 100000}, {"layer": "bronze", "table": "customers", "rows": 5000},
-               {"layer": "silver", "table": "orders", "rows": 98000}, {"layer": "gold", "table": "fact_orders", "rows": 97000}],
-    "quarantine": [{"source_table": "bronze.orders", "reason_code": "NULL_KEY", "rows": 120},
-                   {"source_table": "bronze.orders", "reason_code": "BAD_NUMBER", "rows": 80},
-                   {"source_table": "silver.orders", "reason_code": "NULL_KEY", "rows": 5}],
-    "dq": [{"suite": "gold", "check": "unique:order_id", "table": "gold/fact_orders", "severity": "critical", "passed": True, "observed": 0.0},
-           {"suite": "gold", "check": "freshness:<order_ts>", "table": "gold/fact_orders", "severity": "warning", "passed": False, "observed": 50.5}],
-    "accounting": [{"table": "bronze.orders", "rows_in": 100200, "loaded": 100000, "deduplicated": 0, "quarantined": 200, "balanced": True}],
+    "stages": [
+        {"name": "extract_snowflake", "status": "succeeded", "seconds": 40.2},
+        {"name": "silver_to_gold", "status": "failed", "seconds": 80.0},
+    ],
+    "tables": [
+        {"layer": "bronze", "table": "orders", "rows": 100000},
+        {"layer": "bronze", "table": "customers", "rows": 5000},
+        {"layer": "silver", "table": "orders", "rows": 98000},
+        {"layer": "gold", "table": "fact_orders", "rows": 97000},
+    ],
+    "quarantine": [
+        {"source_table": "bronze.orders", "reason_code": "NULL_KEY", "rows": 120},
+        {"source_table": "bronze.orders", "reason_code": "BAD_NUMBER", "rows": 80},
+        {"source_table": "silver.orders", "reason_code": "NULL_KEY", "rows": 5},
+    ],
+    "dq": [
+        {
+            "suite": "gold",
+            "check": "unique:order_id",
+            "table": "gold/fact_orders",
+            "severity": "critical",
+            "passed": True,
+            "observed": 0.0,
+        },
+        {
+            "suite": "gold",
+            "check": "freshness:<order_ts>",
+            "table": "gold/fact_orders",
+            "severity": "warning",
+            "passed": False,
+            "observed": 50.5,
+        },
+    ],
+    "accounting": [
+        {
+            "table": "bronze.orders",
+            "rows_in": 100200,
+            "loaded": 100000,
+            "deduplicated": 0,
+            "quarantined": 200,
+            "balanced": True,
+        }
+    ],
 }
 
 

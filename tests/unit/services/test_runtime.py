@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-
 from lakehouse import jobs
 from lakehouse.config import ConfigError
 from lakehouse.logs import get_logger
@@ -29,7 +28,12 @@ def test_log_lines_are_json_with_the_same_fields_everywhere():
     first, second = (json.loads(line) for line in buf.getvalue().splitlines())
     for doc in (first, second):
         assert {"timestamp", "level", "job", "run_id", "trace_id", "env", "message"} <= set(doc)
-        assert (doc["job"], doc["run_id"], doc["trace_id"], doc["env"]) == ("build_gold", "run-1", "trace-9", "dev")
+        assert (doc["job"], doc["run_id"], doc["trace_id"], doc["env"]) == (
+            "build_gold",
+            "run-1",
+            "trace-9",
+            "dev",
+        )
     assert first["message"] == "published fact_orders" and first["rows"] == 42 and first["level"] == "INFO"
     assert second["level"] == "ERROR" and "ValueError: bad row" in second["exception"]
 
@@ -47,7 +51,9 @@ def test_metrics_are_json_lines_locally(tmp_lake):
     m.put("RecordsQuarantined", 3, Table="bronze.orders")
     assert m.flush() == 2
     assert m.flush() == 0  # the buffer is emptied
-    lines = [json.loads(x) for x in (tmp_lake_path(tmp_lake) / "extract_snowflake.jsonl").read_text().splitlines()]
+    lines = [
+        json.loads(x) for x in (tmp_lake_path(tmp_lake) / "extract_snowflake.jsonl").read_text().splitlines()
+    ]
     assert [(d["metric"], d["value"]) for d in lines] == [("RecordsIn", 100.0), ("RecordsQuarantined", 3.0)]
     assert lines[1]["dimensions"] == {"Job": "extract_snowflake", "Table": "bronze.orders"}
     assert lines[0]["namespace"] == "Lakehouse/local" and lines[0]["run_id"] == "run-1"
@@ -72,24 +78,35 @@ def test_metrics_reject_bad_names_units_and_values(tmp_lake):
 def test_metrics_go_to_cloudwatch_with_namespace_and_dimensions(tmp_lake, aws):
     from lakehouse.aws import client
 
-    cfg = replace(tmp_lake, metrics={"backend": "cloudwatch", "namespace": "Lakehouse/dev"}, region="eu-west-1")
+    cfg = replace(
+        tmp_lake, metrics={"backend": "cloudwatch", "namespace": "Lakehouse/dev"}, region="eu-west-1"
+    )
     m = Metrics(cfg, "build_gold", "run-1")
     for i in range(600):  # more than one PutMetricData batch
         m.put("RecordsOut", i, Table="gold.fact_orders")
     m.put("DQPassRate", 97.5, "Percent")
     assert m.flush() == 601
     cw = client("cloudwatch", "eu-west-1")
-    listed = [x for page in cw.get_paginator("list_metrics").paginate(Namespace="Lakehouse/dev") for x in page["Metrics"]]
-    names = {(x["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in x["Dimensions"]))) for x in listed}
+    listed = [
+        x
+        for page in cw.get_paginator("list_metrics").paginate(Namespace="Lakehouse/dev")
+        for x in page["Metrics"]
+    ]
+    names = {
+        (x["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in x["Dimensions"]))) for x in listed
+    }
     assert ("RecordsOut", (("Job", "build_gold"), ("Table", "gold.fact_orders"))) in names
     assert ("DQPassRate", (("Job", "build_gold"),)) in names
     from datetime import UTC, datetime, timedelta
 
     stats = cw.get_metric_statistics(
-        Namespace="Lakehouse/dev", MetricName="RecordsOut",
+        Namespace="Lakehouse/dev",
+        MetricName="RecordsOut",
         Dimensions=[{"Name": "Job", "Value": "build_gold"}, {"Name": "Table", "Value": "gold.fact_orders"}],
-        StartTime=datetime.now(UTC) - timedelta(hours=1), EndTime=datetime.now(UTC) + timedelta(minutes=5),
-        Period=3600, Statistics=["SampleCount", "Sum"],
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["SampleCount", "Sum"],
     )["Datapoints"]
     assert stats and stats[0]["SampleCount"] == 600 and stats[0]["Sum"] == sum(range(600))
 
@@ -111,8 +128,12 @@ def test_secret_is_read_once_and_cached(tmp_lake, aws):
 
     clear_cache()
     sm = client("secretsmanager", "eu-west-1")
-    sm.create_secret(Name="lakehouse-dev/snowflake", SecretString=json.dumps({"user": "etl", "password": "p"}))
-    cfg = replace(tmp_lake, source_mode="aws", secrets={"snowflake": "lakehouse-dev/snowflake"}, region="eu-west-1")
+    sm.create_secret(
+        Name="lakehouse-dev/snowflake", SecretString=json.dumps({"user": "etl", "password": "p"})
+    )
+    cfg = replace(
+        tmp_lake, source_mode="aws", secrets={"snowflake": "lakehouse-dev/snowflake"}, region="eu-west-1"
+    )
     assert get_secret(cfg, "snowflake") == {"user": "etl", "password": "p"}
     sm.put_secret_value(SecretId="lakehouse-dev/snowflake", SecretString=json.dumps({"user": "changed"}))
     assert get_secret(cfg, "snowflake")["user"] == "etl"  # cached for the run
@@ -125,7 +146,9 @@ def test_secret_errors_name_the_key(tmp_lake, aws):
     clear_cache()
     with pytest.raises(SecretError, match="local source mode"):
         get_secret(tmp_lake, "snowflake")
-    cfg = replace(tmp_lake, source_mode="aws", secrets={"redshift": "lakehouse-dev/redshift"}, region="eu-west-1")
+    cfg = replace(
+        tmp_lake, source_mode="aws", secrets={"redshift": "lakehouse-dev/redshift"}, region="eu-west-1"
+    )
     with pytest.raises(SecretError, match="'secrets.snowflake' is missing"):
         get_secret(cfg, "snowflake")
     with pytest.raises(SecretError, match="'lakehouse-dev/redshift' .* does not exist"):
@@ -146,7 +169,10 @@ def local_env(tmp_lake, monkeypatch):
 
 def _metrics_of(cfg, job):
     path = tmp_lake_path(cfg) / f"{job}.jsonl"
-    return {(d["metric"], d["dimensions"].get("Table")): d["value"] for d in map(json.loads, path.read_text().splitlines())}
+    return {
+        (d["metric"], d["dimensions"].get("Table")): d["value"]
+        for d in map(json.loads, path.read_text().splitlines())
+    }
 
 
 def test_main_runs_body_with_context_and_emits_metrics(local_env, capsys):
@@ -163,15 +189,28 @@ def test_main_runs_body_with_context_and_emits_metrics(local_env, capsys):
         assert not ctx.spark_started  # nothing touched ctx.spark: no JVM was started
 
     rc = jobs.main(
-        "ingest", add_args, body,
+        "ingest",
+        add_args,
+        body,
         ["--env", "local", "--execution-date", "2024-03-01", "--source", "snowflake", "--run-id", "r-1"],
         job_name=lambda a: f"extract_{a.source}",
     )
     assert rc == 0
-    assert seen == {"job": "extract_snowflake", "date": date(2024, 3, 1), "source": "snowflake", "run_id": "r-1"}
+    assert seen == {
+        "job": "extract_snowflake",
+        "date": date(2024, 3, 1),
+        "source": "snowflake",
+        "run_id": "r-1",
+    }
     m = _metrics_of(local_env, "extract_snowflake")
-    assert m[("RecordsIn", None)] == 15 and m[("RecordsIn", "bronze.orders")] == 10 and m[("RecordsOut", None)] == 14
-    assert m[("JobFailed", None)] == 0 and ("DurationSeconds", None) in m and m[("EstimatedCostUSD", None)] >= 0
+    assert (
+        m[("RecordsIn", None)] == 15
+        and m[("RecordsIn", "bronze.orders")] == 10
+        and m[("RecordsOut", None)] == 14
+    )
+    assert (
+        m[("JobFailed", None)] == 0 and ("DurationSeconds", None) in m and m[("EstimatedCostUSD", None)] >= 0
+    )
     logs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["message"] for x in logs] == ["job started", "job finished"]
     assert logs[1]["status"] == "succeeded" and all(x["run_id"] == "r-1" for x in logs)
@@ -182,23 +221,40 @@ def test_main_failure_exits_1_with_one_line_and_flushes_metrics(local_env, capsy
         ctx.count("RecordsIn", 7)
         raise RuntimeError("source unreachable: snowflake\nmore detail")
 
-    rc = jobs.main("transform", None, body, ["--env", "local", "--execution-date", "2024-03-01", "--run-id", "r-2"])
+    rc = jobs.main(
+        "transform", None, body, ["--env", "local", "--execution-date", "2024-03-01", "--run-id", "r-2"]
+    )
     assert rc == 1
     out, err = capsys.readouterr()
-    assert err.strip().splitlines() == ["transform: FAILED (RuntimeError: source unreachable: snowflake) run_id=r-2"]
+    assert err.strip().splitlines() == [
+        "transform: FAILED (RuntimeError: source unreachable: snowflake) run_id=r-2"
+    ]
     failed_log = [json.loads(x) for x in out.splitlines() if '"job failed' in x][0]
     assert "Traceback" in failed_log["exception"]
     m = _metrics_of(local_env, "transform")
     assert m[("JobFailed", None)] == 1 and m[("RecordsIn", None)] == 7
     # the lock was released: the next run proceeds
-    assert jobs.main("transform", None, lambda ctx: None, ["--env", "local", "--execution-date", "2024-03-01"]) == 0
+    assert (
+        jobs.main("transform", None, lambda ctx: None, ["--env", "local", "--execution-date", "2024-03-01"])
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["--env", "prod", "--execution-date", "2024-03-01"], "needs --config-uri"),
-        (["--env", "dev", "--execution-date", "2024-03-01", "--config-uri", "/nonexistent/job_config.json"], "not found"),
+        (
+            [
+                "--env",
+                "dev",
+                "--execution-date",
+                "2024-03-01",
+                "--config-uri",
+                "/nonexistent/job_config.json",
+            ],
+            "not found",
+        ),
     ],
 )
 def test_bad_config_exits_2_with_one_line_before_any_write(local_env, capsys, argv, message):
@@ -214,7 +270,12 @@ def test_config_with_unknown_key_is_refused(local_env, tmp_path, capsys):
     raw = local_env.to_dict() | {"enviroment": "local"}
     path = tmp_path / "job_config.json"
     path.write_text(json.dumps(raw))
-    rc = jobs.main("ingest", None, lambda ctx: None, ["--env", "local", "--execution-date", "2024-03-01", "--config-uri", str(path)])
+    rc = jobs.main(
+        "ingest",
+        None,
+        lambda ctx: None,
+        ["--env", "local", "--execution-date", "2024-03-01", "--config-uri", str(path)],
+    )
     assert rc == 2 and "enviroment" in capsys.readouterr().err
 
 
@@ -241,14 +302,23 @@ def test_concurrent_run_of_the_same_job_is_refused(local_env, capsys):
 
     t = threading.Thread(
         target=lambda: results.setdefault(
-            "first", jobs.main("build_gold", None, slow, ["--env", "local", "--execution-date", "2024-03-01", "--run-id", "A"])
+            "first",
+            jobs.main(
+                "build_gold",
+                None,
+                slow,
+                ["--env", "local", "--execution-date", "2024-03-01", "--run-id", "A"],
+            ),
         )
     )
     t.start()
     assert inside.wait(30)
     ran = []
     results["second"] = jobs.main(
-        "build_gold", None, lambda ctx: ran.append(1), ["--env", "local", "--execution-date", "2024-03-01", "--run-id", "B"]
+        "build_gold",
+        None,
+        lambda ctx: ran.append(1),
+        ["--env", "local", "--execution-date", "2024-03-01", "--run-id", "B"],
     )
     release.set()
     t.join(30)

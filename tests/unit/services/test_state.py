@@ -6,7 +6,6 @@ import multiprocessing
 import threading
 
 import pytest
-
 from lakehouse.state import (
     DynamoStateStore,
     LocalStateStore,
@@ -97,9 +96,8 @@ def test_concurrent_lock_is_refused_for_the_second_run(make_store):
 
 def test_lock_context_releases_so_the_next_run_proceeds(make_store):
     store = make_store()
-    with store.lock("build_silver", "run-a"):
-        with pytest.raises(LockHeld):
-            make_store().acquire_lock("build_silver", "run-b")
+    with store.lock("build_silver", "run-a"), pytest.raises(LockHeld):
+        make_store().acquire_lock("build_silver", "run-b")
     with make_store().lock("build_silver", "run-b"):
         pass
     # a lock on another job is independent

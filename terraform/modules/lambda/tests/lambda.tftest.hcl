@@ -112,6 +112,28 @@ run "no_notification_or_dlq_when_disabled" {
   }
 }
 
+run "plain_logging_uses_the_default_group" {
+  command = plan
+
+  variables {
+    enable_advanced_logging = false
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : length(f.logging_config) == 0])
+    error_message = "without advanced logging no logging_config is sent (logs go to /aws/lambda/<function>)"
+  }
+}
+
+run "refuses_custom_log_group_without_advanced_logging" {
+  command = plan
+  variables {
+    enable_advanced_logging = false
+    log_group_names         = { landing_trigger = "/custom/landing", failure_notifier = "/aws/lambda/lakehouse-test-failure-notifier" }
+  }
+  expect_failures = [aws_lambda_function.this["landing_trigger"]]
+}
+
 run "refuses_bad_job_config_uri" {
   command = plan
   variables {

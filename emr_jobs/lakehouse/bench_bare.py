@@ -1,0 +1,150 @@
+"""The gold tables computed by a bare PySpark script: no framework, no contracts, no DQ gate, no MERGE.
+
+The yardstick for the framework-overhead figure of ``lakehouse.bench``: it reads the same silver Delta
+tables the pipeline reads and computes dim_product, a current-state dim_customer, fact_orders,
+daily_revenue_by_region_usd and customer_360 with the same joins and aggregations, then overwrites Delta
+tables under ``<out>``. What it leaves out is exactly what the framework adds: SCD2 history, the
+candidate DQ suite, row accounting, MERGE publication, logs and metrics.
+
+    python -m lakehouse.bench_bare <lake_root> <out_dir>
+
+Deliberately imports nothing from ``lakehouse``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def build(spark, lake_root: str, out_dir: str) -> dict[str, int]:
+    from pyspark.sql import functions as F
+
+    def silver(t):
+        return spark.read.format("delta").load(f"{lake_root}/silver/{t}")
+
+    products, vendors = silver("products"), silver("vendor_catalog")
+    customers, orders = silver("customers_conformed"), silver("orders")
+    behaviour, realtime, opps = (
+        silver("behaviour_events"),
+        silver("realtime_events"),
+        silver("sf_opportunities"),
+    )
+
+    v = vendors.groupBy("product_id").agg(
+        F.countDistinct("vendor_id").alias("vendor_count"),
+        F.min("supply_price_usd").alias("min_supply_price_usd"),
+    )
+    dim_product = products.join(v, "product_id", "left").select(
+        F.xxhash64("product_id").alias("product_sk"),
+        "product_id",
+        "product_name",
+        "category",
+        "list_price",
+        "currency",
+        "list_price_usd",
+        F.coalesce("vendor_count", F.lit(0)).alias("vendor_count"),
+        "min_supply_price_usd",
+    )
+    dim_customer = customers.select(
+        F.xxhash64("customer_id").alias("customer_sk"),
+        "customer_id",
+        "email",
+        "region",
+        "segment",
+        "match_source",
+        "sf_account_id",
+    )
+    fact = (
+        orders.join(dim_customer.select("customer_id", "customer_sk"), "customer_id", "left")
+        .join(dim_product.select("product_id", "product_sk"), "product_id", "left")
+        .select(
+            F.xxhash64("order_id").alias("order_sk"),
+            "order_id",
+            "customer_sk",
+            "product_sk",
+            F.date_format("order_date", "yyyyMMdd").cast("int").alias("date_key"),
+            "customer_id",
+            "product_id",
+            "order_ts",
+            "order_date",
+            "status",
+            "quantity",
+            "currency",
+            "unit_price",
+            "amount",
+            "fx_rate",
+            "amount_usd",
+            (~F.lower("status").isin("cancelled", "returned")).alias("is_revenue"),
+            F.date_format("order_date", "yyyy-MM").alias("order_month"),
+        )
+    )
+    rev = F.col("is_revenue")
+    daily = (
+        fact.join(dim_customer.select("customer_sk", "region"), "customer_sk", "left")
+        .withColumn("region", F.coalesce("region", F.lit("UNKNOWN")))
+        .groupBy("order_date", "region")
+        .agg(
+            F.count(F.lit(1)).alias("orders"),
+            F.sum(F.when(rev, 1).otherwise(0)).alias("revenue_orders"),
+            F.sum(F.when(rev, F.col("quantity")).otherwise(0)).alias("units"),
+            F.countDistinct("customer_id").alias("customers"),
+            F.coalesce(F.sum(F.when(rev, F.col("amount_usd"))), F.lit(0)).alias("revenue_usd"),
+        )
+    )
+    o = fact.groupBy("customer_id").agg(
+        F.count(F.lit(1)).alias("orders"),
+        F.coalesce(F.sum(F.when(rev, F.col("amount_usd"))), F.lit(0)).alias("lifetime_revenue_usd"),
+        F.min("order_ts").alias("first_order_ts"),
+        F.max("order_ts").alias("last_order_ts"),
+    )
+    b = behaviour.groupBy("customer_id").agg(F.count(F.lit(1)).alias("behaviour_events"))
+    r = realtime.groupBy("customer_id").agg(F.count(F.lit(1)).alias("realtime_events"))
+    op = (
+        opps.where(~F.col("stage_name").isin("Closed Won", "Closed Lost"))
+        .groupBy(F.col("account_id").alias("sf_account_id"))
+        .agg(F.count(F.lit(1)).alias("open_opportunities"), F.sum("amount_usd").alias("open_pipeline_usd"))
+    )
+    c360 = (
+        dim_customer.join(o, "customer_id", "left")
+        .join(b, "customer_id", "left")
+        .join(r, "customer_id", "left")
+        .join(op, "sf_account_id", "left")
+    )
+    out = {
+        "dim_product": dim_product,
+        "dim_customer": dim_customer,
+        "fact_orders": fact,
+        "daily_revenue_by_region_usd": daily,
+        "customer_360": c360,
+    }
+    rows = {}
+    for name, df in out.items():
+        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+        if name == "fact_orders":
+            writer = writer.partitionBy("order_month")
+        writer.save(f"{out_dir}/{name}")
+        rows[name] = spark.read.format("delta").load(f"{out_dir}/{name}").count()
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m lakehouse.bench_bare <lake_root> <out_dir>", file=sys.stderr)
+        return 2
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.appName("bench-bare")
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .getOrCreate()
+    )
+    t0 = time.monotonic()
+    rows = build(spark, argv[0], argv[1])
+    print({"seconds": round(time.monotonic() - t0, 2), "rows": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
