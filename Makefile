@@ -30,6 +30,7 @@ test: ## everything that needs no emulator apply: unit, terraform static checks,
 	$(BOOT) all
 	$(MAKE) --no-print-directory tf-check
 	$(PYTEST) -m "not integration" $(PYTEST_ARGS)
+	bash scripts/test_dags.sh
 
 lint: ## ruff, terraform fmt, tflint, checkov, actionlint
 	$(BOOT) python

@@ -22,6 +22,19 @@ locals {
   extract_jobs = [for name, j in local.pipeline.jobs : name if j.group == "extract_source"]
 
   emr_configuration_overrides_key = "config/emr_configuration_overrides.json"
+
+  # The Airflow version lives in airflow/requirements.txt's constraints URL (constraints-<version>/...).
+  airflow_requirements       = "${local.repo_root}/airflow/requirements.txt"
+  airflow_constraint_version = try(regex("constraints-([0-9]+\\.[0-9]+\\.[0-9]+)/", file(local.airflow_requirements))[0], null)
+  # null (neither set) falls back to the module's default, the newest version MWAA supports.
+  mwaa_airflow_version = var.mwaa_airflow_version != null ? var.mwaa_airflow_version : local.airflow_constraint_version
+}
+
+check "mwaa_airflow_version_matches_requirements" {
+  assert {
+    condition     = local.airflow_constraint_version == null || var.mwaa_airflow_version == null || var.mwaa_airflow_version == local.airflow_constraint_version
+    error_message = "mwaa_airflow_version (${coalesce(var.mwaa_airflow_version, "null")}) differs from the --constraint version in airflow/requirements.txt (${coalesce(local.airflow_constraint_version, "none")}): MWAA would install packages pinned for another Airflow."
+  }
 }
 
 module "emr_serverless" {
@@ -129,7 +142,7 @@ module "mwaa" {
 
   enabled                          = var.enable_mwaa
   name                             = local.names.mwaa_environment
-  airflow_version                  = var.mwaa_airflow_version
+  airflow_version                  = local.mwaa_airflow_version
   environment_class                = var.mwaa_environment_class
   min_workers                      = var.mwaa_min_workers
   max_workers                      = var.mwaa_max_workers

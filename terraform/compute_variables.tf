@@ -116,12 +116,12 @@ variable "emr_spark_defaults" {
 # ---- MWAA ------------------------------------------------------------------------------------------
 
 variable "mwaa_airflow_version" {
-  description = "Airflow version of the MWAA environment (newest MWAA supports: 3.2.1); match airflow/requirements.txt's constraints."
+  description = "Airflow version of the MWAA environment. null: the version of the --constraint line in airflow/requirements.txt (what the DAGs are tested with)."
   type        = string
-  default     = "3.2.1"
+  default     = null
 
   validation {
-    condition     = can(regex("^(2\\.(9|10|11)|3\\.[0-9]+)\\.[0-9]+$", var.mwaa_airflow_version))
+    condition     = var.mwaa_airflow_version == null || can(regex("^(2\\.(9|10|11)|3\\.[0-9]+)\\.[0-9]+$", try(var.mwaa_airflow_version, "")))
     error_message = "Variable mwaa_airflow_version must be an MWAA-supported Airflow 2.9-2.11 or 3.x version, e.g. 3.2.1."
   }
 }

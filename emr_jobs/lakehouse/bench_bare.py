@@ -120,7 +120,8 @@ def build(spark, lake_root: str, out_dir: str) -> dict[str, int]:
     }
     rows = {}
     for name, df in out.items():
-        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+        # a fresh folder each time; static mode because the session may default to dynamic overwrite
+        writer = df.write.format("delta").mode("overwrite").option("partitionOverwriteMode", "static")
         if name == "fact_orders":
             writer = writer.partitionBy("order_month")
         writer.save(f"{out_dir}/{name}")

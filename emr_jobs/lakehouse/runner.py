@@ -280,6 +280,22 @@ def _collect(summary: RunSummary, job: str, produced: Any) -> None:
     summary.accounting = merge_all([*summary.accounting.values(), *items])
 
 
+def _accounting_from_counters(ctx, job: Job) -> list[Accounting] | None:
+    """A body that returned nothing may still have counted per table (RecordsIn/Out/Quarantined); the
+    rest of its input was deduplicated. The job itself enforced its balance before succeeding."""
+    per: dict[str, dict[str, float]] = {}
+    for (metric, table), value in ctx.table_counters.items():
+        per.setdefault(table, {})[metric] = value
+    items = []
+    for table, m in sorted(per.items()):
+        if "RecordsIn" not in m:
+            continue
+        name = table if "." in table or job.entrypoint != "ingest.py" else f"bronze.{table}"
+        rows_in, out, q = (int(m.get(k, 0)) for k in ("RecordsIn", "RecordsOut", "RecordsQuarantined"))
+        items.append(Accounting(name, rows_in, out, rows_in - out - q, q))
+    return items or None
+
+
 def _default_progress(msg: str) -> None:
     print(msg, flush=True)
 
@@ -330,6 +346,7 @@ def run(
             captured: dict[str, Any] = {}
 
             def body(ctx, _module=module, _captured=captured):
+                _captured["ctx"] = ctx
                 try:
                     _captured["out"] = _module.body(ctx)
                 except Exception as exc:
@@ -348,7 +365,10 @@ def run(
             )
             seconds = time.monotonic() - t0
             err = captured.get("error")
-            _collect(summary, job.name, captured.get("out"))
+            out = captured.get("out")
+            if out is None and "ctx" in captured:
+                out = _accounting_from_counters(captured["ctx"], job)
+            _collect(summary, job.name, out)
             if err is not None and hasattr(getattr(err, "result", None), "results"):
                 summary.dq.append(err.result)  # a failed DQ gate still reports its checks
             if rc == 0:

@@ -76,7 +76,9 @@ def format_dq(payload: dict[str, Any]) -> dict[str, str]:
     lines = [
         f"Data-quality failure: {payload['job']} (suite {payload.get('suite', '?')}) for {payload['execution_date']}",
         f"Critical failures: {payload.get('critical_failures', 0)}, warnings: {payload.get('warning_failures', 0)}",
-        "Gold was not published for this run." if payload.get("critical_failures") else "Gold publication not blocked.",
+        "Gold was not published for this run."
+        if payload.get("critical_failures")
+        else "Gold publication not blocked.",
     ]
     for c in checks[:MAX_CHECKS_LISTED]:
         lines.append(
@@ -110,7 +112,9 @@ def messages(event: dict[str, Any]) -> list[dict[str, str]]:
             except json.JSONDecodeError as exc:
                 raise UnknownEvent(f"SNS message is not JSON: {exc}") from exc
             if payload.get("event_type") != "dq_failure":
-                raise UnknownEvent(f"SNS message has event_type {payload.get('event_type')!r}, expected 'dq_failure'")
+                raise UnknownEvent(
+                    f"SNS message has event_type {payload.get('event_type')!r}, expected 'dq_failure'"
+                )
             out.append(format_dq(payload))
         return out
     raise UnknownEvent(f"unsupported event (detail-type {detail_type!r}, no SNS records)")
@@ -145,7 +149,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if not to_send:
         return {"sent": 0}
     sns = boto3.client("sns")
-    secret = boto3.client("secretsmanager").get_secret_value(SecretId=_env("SLACK_SECRET_NAME"))["SecretString"]
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=_env("SLACK_SECRET_NAME"))[
+        "SecretString"
+    ]
     url = slack_url(secret)
     slack_errors = []
     for msg in to_send:

@@ -16,8 +16,11 @@ Contracts are read from ``s3://$ARTIFACTS_BUCKET/contracts/index.json`` — a JS
      ...}
 
 Only entries with a ``landing`` block are landing contracts; ``prefix`` is relative to ``landing/``.
-Ledger item (state table): pk ``file#<source_system>``, sk ``<s3 key>``; written with a condition so a
-file is processed once (a refused file may be dropped again under the same name once fixed).
+Trigger ledger (state table): pk ``landing#<source_system>``, sk ``<s3 key>`` (status accepted | refused |
+start_failed, reason, size, etag, job_run_id); written with a condition so a file starts one job run
+(a refused file may be dropped again under the same name once fixed). It is deliberately not the ingest
+job's own ``file#<source>`` ledger: that one means "loaded into bronze" and is written by the job at its
+commit point — a trigger-side entry there would make the job skip the file.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ INGEST_ENTRYPOINT = "ingest.py"  # the extract_landing_files job of emr_jobs/con
 INGEST_SOURCE = "s3_landing"
 FORMATS = ("csv", "json", "parquet")
 SNIFF_BYTES = 4096
+LEDGER_PREFIX = "landing#"  # the trigger's decisions; file#<source> is the ingest job's ledger
 _INDEX_TTL_SECONDS = 300
 _cache: dict[str, Any] = {}
 
@@ -109,13 +113,17 @@ def sniff_format(head: bytes, fmt: str) -> str | None:
     return f"has unknown format {fmt!r}"
 
 
-def check(key: str, size: int, contracts: dict[str, dict[str, Any]], s3, bucket: str) -> tuple[str | None, dict[str, Any] | None, str | None]:
+def check(
+    key: str, size: int, contracts: dict[str, dict[str, Any]], s3, bucket: str
+) -> tuple[str | None, dict[str, Any] | None, str | None]:
     """Return (table, contract, refusal reason). Reason None = accepted."""
     if not key.startswith(LANDING):
         return None, None, f"key {key!r} is not under {LANDING}"
     found = match_contract(key, contracts)
     if found is None:
-        expected = ", ".join(f"{LANDING}{c['landing']['prefix']}{c['landing']['pattern']}" for c in contracts.values())
+        expected = ", ".join(
+            f"{LANDING}{c['landing']['prefix']}{c['landing']['pattern']}" for c in contracts.values()
+        )
         return None, None, f"no landing contract matches {key!r} (expected one of: {expected})"
     table, contract = found
     landing = contract["landing"]
@@ -125,7 +133,11 @@ def check(key: str, size: int, contracts: dict[str, dict[str, Any]], s3, bucket:
     if size <= 0:
         return table, contract, f"{key} is empty"
     if size > int(landing["max_bytes"]):
-        return table, contract, f"{key} is {size} bytes, over the contract limit of {landing['max_bytes']} bytes"
+        return (
+            table,
+            contract,
+            f"{key} is {size} bytes, over the contract limit of {landing['max_bytes']} bytes",
+        )
     head = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}")["Body"].read()
     why = sniff_format(head, fmt)
     if why:
@@ -135,7 +147,7 @@ def check(key: str, size: int, contracts: dict[str, dict[str, Any]], s3, bucket:
 
 def record(ddb, source: str, key: str, item: dict[str, Any]) -> bool:
     """Write the ledger item once; False if this file was already accepted."""
-    attrs = {"pk": {"S": f"file#{source}"}, "sk": {"S": key}}
+    attrs = {"pk": {"S": f"{LEDGER_PREFIX}{source}"}, "sk": {"S": key}}
     for name, value in item.items():
         if value is not None:
             attrs[name] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
@@ -234,7 +246,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
                 sns.publish(
                     TopicArn=_env("WARNING_TOPIC_ARN"),
                     Subject=f"[{_env('ENVIRONMENT')}] Landing file refused"[:100],
-                    Message=json.dumps({"event": "landing_refused", "bucket": bucket, "key": key, "reason": reason}),
+                    Message=json.dumps(
+                        {"event": "landing_refused", "bucket": bucket, "key": key, "reason": reason}
+                    ),
                     MessageAttributes={"origin": {"DataType": "String", "StringValue": "landing_trigger"}},
                 )
             results.append({"key": key, "status": "refused", "reason": reason})
@@ -243,7 +257,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             log.info(json.dumps({"event": "landing_duplicate", "key": key}))
             results.append({"key": key, "status": "duplicate"})
             continue
-        ledger_key = {"pk": {"S": f"file#{source}"}, "sk": {"S": key}}
+        ledger_key = {"pk": {"S": f"{LEDGER_PREFIX}{source}"}, "sk": {"S": key}}
         try:
             run_id = start_ingest(emr, key, rec["etag"], execution_date)
         except ClientError as exc:

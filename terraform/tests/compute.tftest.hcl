@@ -58,6 +58,27 @@ run "emr_application_is_capped_and_configured" {
 run "alarms_follow_the_job_graph" {
   command = plan
 
+  # athena_sql/*.sql: the header the athena module reads, and every table a gold query reads is a gold
+  # contract (or a view another file creates). CTE names are not tables.
+  assert {
+    condition = alltrue([for f in fileset("${path.root}/../athena_sql", "*.sql") :
+      try(regex("(?m)^-- name: ([a-z0-9_]+)$", file("${path.root}/../athena_sql/${f}"))[0], "") == trimsuffix(f, ".sql") &&
+      can(regex("(?m)^-- description: .{10,}$", file("${path.root}/../athena_sql/${f}"))) &&
+      contains(["bronze", "silver", "gold", "quarantine", "audit"], try(regex("(?m)^-- database: ([a-z]+)$", file("${path.root}/../athena_sql/${f}"))[0], "")) &&
+      length(regexall(";\\s*\\S", file("${path.root}/../athena_sql/${f}"))) == 0
+    ])
+    error_message = "every athena_sql/*.sql needs '-- name: <file name>', '-- description:', '-- database: <layer>' and exactly one statement"
+  }
+  assert {
+    condition = alltrue(flatten([for f in fileset("${path.root}/../athena_sql", "*.sql") : [
+      for t in flatten(regexall("(?i)\\b(?:FROM|JOIN)\\s+([a-z_][a-z0-9_]*)", replace(file("${path.root}/../athena_sql/${f}"), "/(?m)^--.*$/", ""))) :
+      fileexists("${path.root}/../glue/gold/${lower(t)}.yaml") ||
+      contains(flatten(regexall("(?i)\\bWITH\\s+([a-z_][a-z0-9_]*)\\s+AS\\s*\\(", file("${path.root}/../athena_sql/${f}"))), t) ||
+      contains(flatten([for g in fileset("${path.root}/../athena_sql", "*.sql") : regexall("(?i)CREATE OR REPLACE VIEW\\s+([a-z_][a-z0-9_]*)", file("${path.root}/../athena_sql/${g}"))]), t)
+    ] if try(regex("(?m)^-- database: ([a-z]+)$", file("${path.root}/../athena_sql/${f}"))[0], "") == "gold"]))
+    error_message = "a gold query in athena_sql/ reads a table that has no glue/gold contract"
+  }
+
   assert {
     condition = toset(keys(module.cloudwatch.alarm_names.sla)) == toset([
       for name, j in yamldecode(file("${path.root}/../emr_jobs/conf/pipeline.yaml")).jobs : name if try(j.sla_minutes, null) != null
@@ -129,6 +150,10 @@ run "mwaa_and_quicksight_on" {
   assert {
     condition     = length(aws_s3_object.mwaa_emr_configuration_overrides) == 1
     error_message = "with MWAA the overrides are uploaded next to the DAG config"
+  }
+  assert {
+    condition     = module.mwaa.airflow_version == regex("constraints-([0-9.]+[0-9])/", file("${path.root}/../airflow/requirements.txt"))[0]
+    error_message = "MWAA runs the Airflow version whose constraints airflow/requirements.txt installs"
   }
   assert {
     condition     = length(module.quicksight.data_set_arns) == length(fileset("${path.root}/../quicksight/datasets", "*.yaml"))

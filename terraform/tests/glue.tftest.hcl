@@ -44,7 +44,7 @@ run "one_delta_table_per_contract" {
   }
 
   assert {
-    condition     = length(aws_glue_catalog_table.this) == 2 && output.table_names == ["bronze.customers", "gold.daily_revenue"]
+    condition     = length(aws_glue_catalog_table.this) == 2 && output.table_names == tolist(["bronze.customers", "gold.daily_revenue"])
     error_message = "one Glue table per contract"
   }
 
@@ -72,7 +72,7 @@ run "one_delta_table_per_contract" {
   }
 
   assert {
-    condition     = output.tables["bronze/customers"].pii_columns == ["email"] && output.tables["gold/daily_revenue"].pii_columns == []
+    condition     = join(",", output.tables["bronze/customers"].pii_columns) == "email" && length(output.tables["gold/daily_revenue"].pii_columns) == 0
     error_message = "PII columns must be reported for Lake Formation"
   }
 

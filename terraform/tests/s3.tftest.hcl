@@ -95,10 +95,10 @@ run "every_bucket_is_encrypted_versioned_private_and_tls_only" {
 
   assert {
     condition = (
-      length([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if r.filter[0].prefix == "landing/" && r.transition[0].storage_class == "GLACIER"]) == 1 &&
-      length([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if r.filter[0].prefix == "bronze/" && r.transition[0].storage_class == "GLACIER"]) == 1 &&
-      length([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if contains(["silver/", "gold/"], r.filter[0].prefix) && r.transition[0].storage_class == "INTELLIGENT_TIERING"]) == 2 &&
-      length([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if length(r.noncurrent_version_expiration) == 1 && length(r.abort_incomplete_multipart_upload) == 1]) == 1
+      toset(flatten([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : [for t in r.transition : "${r.id}:${t.storage_class}"]])) == toset([
+        "landing-to-glacier:GLACIER", "bronze-to-glacier:GLACIER", "silver-intelligent-tiering:INTELLIGENT_TIERING", "gold-intelligent-tiering:INTELLIGENT_TIERING",
+      ]) &&
+      length([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id if length(r.noncurrent_version_expiration) == 1 && length(r.abort_incomplete_multipart_upload) == 1]) == 1
     )
     error_message = "lake lifecycle: Glacier for landing/bronze, intelligent tiering for silver/gold, noncurrent expiry and multipart abort"
   }

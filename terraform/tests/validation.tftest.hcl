@@ -16,12 +16,13 @@ mock_provider "aws" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
   mock_data "aws_availability_zones" {
-    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+    defaults = { names = ["eu-west-1a", "eu-west-1b"] }
   }
 }
 
 variables {
-  environment = "dev"
+  environment         = "dev"
+  budget_alert_emails = ["data-platform@example.com"]
 }
 
 run "valid_input_plans" {

@@ -25,10 +25,17 @@ REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "airflow" / "dags"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-if importlib.util.find_spec("airflow") is None:
-    # Collected by the jobs' venv (plain `pytest`): these run in the Airflow venv via scripts/test_dags.sh.
-    collect_ignore_glob = ["test_*.py"]
-else:
+
+def _airflow_installed() -> bool:
+    # find_spec of a top-level name finds without importing (importing would read Airflow's config
+    # before AIRFLOW_HOME is set). The repository's airflow/ folder is a namespace package: no origin.
+    spec = importlib.util.find_spec("airflow")
+    return spec is not None and spec.origin not in (None, "namespace")
+
+
+if _airflow_installed():
+    # Before anything imports airflow: a private home with a SQLite metadata DB, this repository's DAG
+    # folder (on sys.path, as MWAA puts it), and the fixture job configuration.
     _home = tempfile.mkdtemp(prefix="lakehouse-airflow-home-")
     os.environ.update(
         {
@@ -43,6 +50,9 @@ else:
         }
     )
     sys.path.insert(0, str(DAGS))
+else:
+    # Collected by the jobs' venv (plain `pytest`): these run in the Airflow venv via scripts/test_dags.sh.
+    collect_ignore_glob = ["test_*.py"]
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
@@ -14,8 +15,8 @@ from lakehouse_orchestration import config as oconfig
 from lakehouse_orchestration.factory import MAX_BACKFILL_DAYS, critical_path_minutes, execution_dates
 from lakehouse_orchestration.operators import LakehouseJobOperator, spark_submit
 
-from conftest import DAGS, FIXTURES
-
+DAGS = Path(__file__).resolve().parents[2] / "airflow" / "dags"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GROUPS = {"extract_source", "transform_bronze_silver", "dq_validation", "transform_silver_gold", "governance"}
 
 
@@ -123,7 +124,7 @@ def test_job_driver_uses_the_interface_arguments(pipeline):
     assert driver["entryPointArguments"] == [
         "--env", "dev", "--execution-date", "2024-06-01",
         "--config-uri", f"{cfg.raw['artifacts_root']}/config/job_config.json",
-        "--run-id", "manual__x", "--source", "snowflake",
+        "--run-id", "manual__x.extract_snowflake", "--trace-id", "manual__x", "--source", "snowflake",
     ]  # fmt: skip
     assert driver["sparkSubmitParameters"] == f"--py-files {code}/lakehouse.zip"
 

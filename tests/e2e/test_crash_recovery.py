@@ -4,7 +4,7 @@ Affordable by construction: the crashes are chained in ONE lake. Run k injects a
 k-th job (LAKEHOUSE_FAIL_AFTER); run k+1 starts the schedule from the top again — it is the recovery run of
 crash k, re-executing every job from the start over the state crash k left — and itself crashes one job
 later. So every stage boundary sees a crash and a recovery, and the final clean run must converge to the
-baseline. A second test fails the gold publish half-way and checks gold is rolled back.
+baseline. test_publish_rollback.py fails the gold publish half-way.
 """
 
 import os
@@ -49,42 +49,3 @@ def test_crash_after_every_daily_job_then_rerun_converges_to_clean_gold(spark, l
     assert final.status == "succeeded"
     assert crashed == jobs
     assert gold_snapshot(spark, cfg) == clean_gold
-
-
-def test_failure_in_the_middle_of_publishing_rolls_gold_back(spark, lakes, baseline, monkeypatch):
-    from delta.tables import DeltaTable
-    from lakehouse import tables as io
-    from lakehouse.gold import GOLD_TABLES
-    from lakehouse.runner import run
-
-    cfg = lakes.copy_of(baseline[0], "publish-failure")
-    clean_gold = baseline[2]
-    versions = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
-    # a later run whose gold differs from the published one: a customer moved region in silver
-    conformed = DeltaTable.forPath(spark, io.path(cfg, "silver", "customers_conformed"))
-    victim = conformed.toDF().where("in_snowflake").orderBy("customer_id").first()
-    conformed.update(
-        f"customer_id = '{victim.customer_id}'",
-        {
-            "region": "'LATAM'" if victim.region != "LATAM" else "'NA'",
-            "source_updated_at": "source_updated_at + INTERVAL 1 DAY",
-        },
-    )
-    monkeypatch.setenv("LAKEHOUSE_FAIL_PUBLISH_AT", "fact_orders")  # the dimensions publish, then it fails
-    s = run(
-        cfg, lakes.execution_date, "daily", only=["silver_to_gold"], spark=spark, progress=lambda *_: None
-    )
-    assert s.status == "failed" and "LAKEHOUSE_FAIL_PUBLISH_AT" in s.stages[0].error
-    assert gold_snapshot(spark, cfg) == clean_gold  # dim_customer and the others were restored
-    assert io.history(spark, cfg, "gold", "dim_customer", 1)[0]["operation"] == "RESTORE"
-    assert io.version(spark, cfg, "gold", "fact_orders") == versions["fact_orders"]  # never touched
-    # without the fault the same run publishes: the new customer version reaches gold
-    monkeypatch.delenv("LAKEHOUSE_FAIL_PUBLISH_AT")
-    s = run(
-        cfg, lakes.execution_date, "daily", only=["silver_to_gold"], spark=spark, progress=lambda *_: None
-    )
-    assert s.status == "succeeded"
-    assert (
-        io.read(spark, cfg, "gold", "dim_customer").where(f"customer_id = '{victim.customer_id}'").count()
-        == 2
-    )

@@ -21,6 +21,16 @@ def load_handler(name: str):
     return module
 
 
+@pytest.fixture()
+def landing_trigger():
+    return load_handler("landing_trigger")
+
+
+@pytest.fixture()
+def failure_notifier():
+    return load_handler("failure_notifier")
+
+
 @pytest.fixture(autouse=True)
 def aws_credentials(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -45,6 +55,10 @@ def slack_server():
 
     server = HTTPServer(("127.0.0.1", 0), Capture)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/services/T/B/X", "received": received, "status": status}
+    yield {
+        "url": f"http://127.0.0.1:{server.server_address[1]}/services/T/B/X",
+        "received": received,
+        "status": status,
+    }
     server.shutdown()
     server.server_close()

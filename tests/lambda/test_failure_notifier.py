@@ -8,8 +8,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from conftest import load_handler
-
 DQ = {
     "event_type": "dq_failure", "environment": "dev", "job": "dq_silver", "suite": "silver",
     "execution_date": "2024-06-01", "run_id": "scheduled__2024-06-01", "critical_failures": 1, "warning_failures": 0,
@@ -19,7 +17,7 @@ DQ = {
 
 
 @pytest.fixture()
-def env(monkeypatch, slack_server):
+def env(monkeypatch, slack_server, failure_notifier):
     with mock_aws():
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         topic = sns.create_topic(Name="lakehouse-dev-critical")["TopicArn"]
@@ -37,7 +35,7 @@ def env(monkeypatch, slack_server):
             msgs = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
             return [json.loads(m["Body"]) for m in msgs]
 
-        yield {"mod": load_handler("failure_notifier"), "published": published, "slack": slack_server}
+        yield {"mod": failure_notifier, "published": published, "slack": slack_server}
 
 
 def emr_event(state: str) -> dict:

@@ -8,8 +8,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from conftest import load_handler
-
 ART, LAKE, TABLE = "lakehouse-dev-artifacts-1", "lakehouse-dev-lake-1", "lakehouse-dev-state"
 INDEX = {
     "erp_invoices": {"layer": "bronze", "source_system": "s3_landing",
@@ -22,7 +20,7 @@ INDEX = {
 
 
 @pytest.fixture()
-def env(monkeypatch):
+def env(monkeypatch, landing_trigger):
     with mock_aws():
         s3 = boto3.client("s3")
         for b in (ART, LAKE):
@@ -35,7 +33,9 @@ def env(monkeypatch):
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
         )  # fmt: skip
         emr = boto3.client("emr-serverless")
-        app = emr.create_application(name="lakehouse-dev-spark", releaseLabel="emr-7.12.0", type="SPARK")["applicationId"]
+        app = emr.create_application(name="lakehouse-dev-spark", releaseLabel="emr-7.12.0", type="SPARK")[
+            "applicationId"
+        ]
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         topic = sns.create_topic(Name="lakehouse-dev-warning")["TopicArn"]
         queue = sqs.create_queue(QueueName="warning")["QueueUrl"]
@@ -48,7 +48,7 @@ def env(monkeypatch):
             "WARNING_TOPIC_ARN": topic,
         }.items():  # fmt: skip
             monkeypatch.setenv(k, v)
-        mod = load_handler("landing_trigger")
+        mod = landing_trigger
 
         def drop(key: str, body: bytes) -> dict:
             s3.put_object(Bucket=LAKE, Key=key, Body=body)
@@ -61,7 +61,9 @@ def env(monkeypatch):
             return [json.loads(json.loads(m["Body"])["Message"]) for m in msgs]
 
         def ledger(key: str) -> dict | None:
-            return ddb.get_item(TableName=TABLE, Key={"pk": {"S": "file#s3_landing"}, "sk": {"S": key}}).get("Item")
+            return ddb.get_item(
+                TableName=TABLE, Key={"pk": {"S": "landing#s3_landing"}, "sk": {"S": key}}
+            ).get("Item")
 
         def runs() -> list[dict]:
             try:
@@ -73,7 +75,18 @@ def env(monkeypatch):
             ids = [r["id"] for r in listed]
             return [emr.get_job_run(applicationId=app, jobRunId=i)["jobRun"] for i in ids]
 
-        yield {"mod": mod, "drop": drop, "warnings": warnings, "ledger": ledger, "runs": runs}
+        def job_ledger() -> list[dict]:
+            return ddb.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                             ExpressionAttributeValues={":p": {"S": "file#s3_landing"}})["Items"]  # fmt: skip
+
+        yield {
+            "mod": mod,
+            "drop": drop,
+            "warnings": warnings,
+            "ledger": ledger,
+            "runs": runs,
+            "job_ledger": job_ledger,
+        }
 
 
 CSV = b"invoice_id,order_id,invoice_date,amount,currency,status\nI1,O1,2024-06-01,10.00,EUR,open\n"
@@ -92,6 +105,8 @@ def test_a_matching_file_is_recorded_and_starts_the_ingest_job(env):
     assert driver["entryPointArguments"][:4] == ["--env", "dev", "--execution-date", "2024-06-01"]
     assert driver["entryPointArguments"][-2:] == ["--source", "s3_landing"]
     assert env["warnings"]() == []
+    # The ingest job's own ledger (file#s3_landing = "loaded") is left to the job, or it would skip the file.
+    assert env["job_ledger"]() == []
 
 
 def test_the_same_file_is_processed_once(env):
@@ -106,7 +121,11 @@ def test_the_same_file_is_processed_once(env):
 @pytest.mark.parametrize(
     "key, body, reason",
     [
-        ("landing/hr/payroll_2024.xlsx", b"PK\x03\x04", "no landing contract matches 'landing/hr/payroll_2024.xlsx'"),
+        (
+            "landing/hr/payroll_2024.xlsx",
+            b"PK\x03\x04",
+            "no landing contract matches 'landing/hr/payroll_2024.xlsx'",
+        ),
         ("landing/erp/erp_invoices_big.csv", b"a,b\n" + b"x" * 2000, "over the contract limit of 1000 bytes"),
         ("landing/erp/erp_invoices_empty.csv", b"", "is empty"),
         ("landing/erp/erp_invoices_json.csv", b'{"invoice_id": "I1"}\n', "looks like JSON, not CSV"),

@@ -117,7 +117,12 @@ def sla_missed(job: str, sla_minutes: int, elapsed_minutes: float, job_run_id: s
     notify(
         "warning",
         f"SLA missed: {job} took {elapsed_minutes:.0f} min (SLA {sla_minutes} min)",
-        [f"Job: {job}", f"EMR job run: {job_run_id}", f"Elapsed: {elapsed_minutes:.1f} min", f"SLA: {sla_minutes} min"],
+        [
+            f"Job: {job}",
+            f"EMR job run: {job_run_id}",
+            f"Elapsed: {elapsed_minutes:.1f} min",
+            f"SLA: {sla_minutes} min",
+        ],
     )
 
 

@@ -74,13 +74,19 @@ def _fail(origin: Path | str, msg: str) -> None:
 
 
 def parse_pipeline(raw: Any, origin: Path | str) -> Pipeline:
-    if not isinstance(raw, dict) or not isinstance(raw.get("schedules"), dict) or not isinstance(raw.get("jobs"), dict):
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("schedules"), dict)
+        or not isinstance(raw.get("jobs"), dict)
+    ):
         _fail(origin, "must be a mapping with 'schedules' and 'jobs' mappings")
     schedules: dict[str, dict[str, Any]] = {}
     for name, sched in raw["schedules"].items():
         if not isinstance(sched, dict) or "cron" not in sched:
             _fail(origin, f"schedule '{name}' needs a 'cron' key (a cron string or null)")
-        if sched["cron"] is not None and (not isinstance(sched["cron"], str) or len(sched["cron"].split()) != 5):
+        if sched["cron"] is not None and (
+            not isinstance(sched["cron"], str) or len(sched["cron"].split()) != 5
+        ):
             _fail(origin, f"schedule '{name}': cron {sched['cron']!r} is not a 5-field cron string")
         schedules[name] = sched
     jobs: dict[str, Job] = {}
@@ -91,9 +97,15 @@ def parse_pipeline(raw: Any, origin: Path | str) -> Pipeline:
             if key not in spec:
                 _fail(origin, f"job '{name}' is missing '{key}'")
         if spec["entrypoint"] not in ENTRYPOINTS:
-            _fail(origin, f"job '{name}': entrypoint {spec['entrypoint']!r} is not one of {', '.join(ENTRYPOINTS)}")
+            _fail(
+                origin,
+                f"job '{name}': entrypoint {spec['entrypoint']!r} is not one of {', '.join(ENTRYPOINTS)}",
+            )
         if spec["group"] not in GROUPS + OTHER_GROUPS:
-            _fail(origin, f"job '{name}': group {spec['group']!r} is not one of {', '.join(GROUPS + OTHER_GROUPS)}")
+            _fail(
+                origin,
+                f"job '{name}': group {spec['group']!r} is not one of {', '.join(GROUPS + OTHER_GROUPS)}",
+            )
         unknown = [s for s in spec["schedules"] if s not in schedules]
         if unknown:
             _fail(origin, f"job '{name}': unknown schedule(s) {unknown}; defined: {sorted(schedules)}")

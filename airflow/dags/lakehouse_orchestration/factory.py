@@ -16,11 +16,29 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.emr import EmrServerlessHook
-from airflow.sdk import DAG, Asset, DeadlineAlert, DeadlineReference, Param, SyncCallback, TaskGroup, TriggerRule, task
+from airflow.sdk import (
+    DAG,
+    Asset,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    SyncCallback,
+    TaskGroup,
+    TriggerRule,
+    task,
+)
 from airflow.sdk.exceptions import AirflowFailException
 
 from lakehouse_orchestration import callbacks
-from lakehouse_orchestration.config import ENVIRONMENTS, GROUPS, Job, JobConfig, Pipeline, load_job_config, load_pipeline
+from lakehouse_orchestration.config import (
+    ENVIRONMENTS,
+    GROUPS,
+    Job,
+    JobConfig,
+    Pipeline,
+    load_job_config,
+    load_pipeline,
+)
 from lakehouse_orchestration.operators import LakehouseJobOperator, check_streaming_run, ensure_streaming_run
 
 START_DATE = datetime(2024, 1, 1)
@@ -109,7 +127,9 @@ def execution_dates(params: dict[str, Any], logical_date: str, environment: str)
         raise AirflowFailException(f"param end_date {end} is before start_date {start}")
     days = (last - first).days + 1
     if days > MAX_BACKFILL_DAYS:
-        raise AirflowFailException(f"backfill of {days} days exceeds {MAX_BACKFILL_DAYS}; split it into several runs")
+        raise AirflowFailException(
+            f"backfill of {days} days exceeds {MAX_BACKFILL_DAYS}; split it into several runs"
+        )
     return [(first + timedelta(days=i)).isoformat() for i in range(days)]
 
 
@@ -162,7 +182,9 @@ def build_batch_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig) -> DAG:
             # Extract jobs outside the source filter are skipped; their dependants still run, but any
             # failure upstream stops them (none_failed). Everything else needs all upstream to succeed,
             # so a failed DQ suite keeps gold unpublished.
-            rule = TriggerRule.NONE_FAILED if any(n in filterable for n in upstream) else TriggerRule.ALL_SUCCESS
+            rule = (
+                TriggerRule.NONE_FAILED if any(n in filterable for n in upstream) else TriggerRule.ALL_SUCCESS
+            )
             op = LakehouseJobOperator.partial(
                 task_id=job.name,
                 task_group=groups[job.group],
@@ -203,17 +225,28 @@ def build_streaming_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig) -> DA
             spec = asdict(job)
 
             @task(task_id=f"{job.name}_ensure_running")
-            def ensure(spec: dict[str, Any], params: dict[str, Any] | None = None, ds: str | None = None, run_id: str | None = None) -> str:
+            def ensure(
+                spec: dict[str, Any],
+                params: dict[str, Any] | None = None,
+                ds: str | None = None,
+                run_id: str | None = None,
+            ) -> str:
                 ds = ds or today()
                 execution_dates(params or {}, ds, cfg.environment)
                 j = Job(**{**spec, "needs": tuple(spec["needs"]), "schedules": tuple(spec["schedules"])})
-                result = ensure_streaming_run(cfg, j, ds, run_id, EmrServerlessHook(aws_conn_id=callbacks.AWS_CONN_ID))
-                print(f"streaming job {j.name}: run {result['job_run_id']} (started now: {result['started']})")
+                result = ensure_streaming_run(
+                    cfg, j, ds, run_id, EmrServerlessHook(aws_conn_id=callbacks.AWS_CONN_ID)
+                )
+                print(
+                    f"streaming job {j.name}: run {result['job_run_id']} (started now: {result['started']})"
+                )
                 return result["job_run_id"]
 
             @task(task_id=f"{job.name}_check_running", retries=0)
             def check(job_run_id: str) -> str:
-                return check_streaming_run(cfg, job_run_id, EmrServerlessHook(aws_conn_id=callbacks.AWS_CONN_ID))
+                return check_streaming_run(
+                    cfg, job_run_id, EmrServerlessHook(aws_conn_id=callbacks.AWS_CONN_ID)
+                )
 
             check(ensure(spec))
     return dag
@@ -256,7 +289,9 @@ def publish_freshness_metrics(cfg: JobConfig, events_by_asset: Any) -> list[dict
             published = event.timestamp
             run = getattr(event, "source_dag_run", None)
             logical = getattr(run, "logical_date", None) or published
-            day_end = datetime.combine(logical.date() + timedelta(days=1), datetime.min.time(), tzinfo=published.tzinfo)
+            day_end = datetime.combine(
+                logical.date() + timedelta(days=1), datetime.min.time(), tzinfo=published.tzinfo
+            )
             minutes = max(0.0, (published - day_end).total_seconds() / 60)
             data.append(
                 {

@@ -30,7 +30,10 @@ def emr_name(*parts: str) -> str:
 
 
 def spark_submit(cfg: JobConfig, job: Job, execution_date: str, run_id: str) -> dict[str, Any]:
-    """The jobDriver of one job run: ``<code_root>/entrypoints/<job>.py --env --execution-date ...``."""
+    """The jobDriver of one job run: ``<code_root>/entrypoints/<job>.py --env --execution-date ...``.
+
+    ``--run-id <run>.<job>`` / ``--trace-id <run>`` as the local runner (lakehouse.runner) passes them,
+    so a job's metrics and logs tie back to the Airflow run either way."""
     code_root = cfg.emr["code_root"].rstrip("/")
     return {
         "sparkSubmit": {
@@ -39,7 +42,8 @@ def spark_submit(cfg: JobConfig, job: Job, execution_date: str, run_id: str) -> 
                 "--env", cfg.environment,
                 "--execution-date", execution_date,
                 "--config-uri", cfg.config_uri,
-                "--run-id", run_id,
+                "--run-id", f"{run_id}.{job.name}",
+                "--trace-id", run_id,
                 *job.cli_args(),
             ],
             "sparkSubmitParameters": f"--py-files {code_root}/lakehouse.zip",
@@ -143,7 +147,9 @@ def find_active_run(hook: EmrServerlessHook, application_id: str, name: str) -> 
     return max(runs, key=lambda r: r["createdAt"]) if runs else None
 
 
-def ensure_streaming_run(cfg: JobConfig, job: Job, execution_date: str, run_id: str, hook: EmrServerlessHook) -> dict[str, str]:
+def ensure_streaming_run(
+    cfg: JobConfig, job: Job, execution_date: str, run_id: str, hook: EmrServerlessHook
+) -> dict[str, str]:
     """Start the continuous job unless a run of it is already active; return its id and whether it started."""
     name = emr_name(cfg.prefix, job.name)
     app = cfg.emr["application_id"]

@@ -13,7 +13,8 @@ data "aws_availability_zones" "available" {
 
 locals {
   create_network     = var.enabled && var.create_network
-  azs                = local.create_network ? data.aws_availability_zones.available[0].names : []
+  zone_names         = local.create_network ? sort(data.aws_availability_zones.available[0].names) : []
+  azs                = slice(local.zone_names, 0, min(2, length(local.zone_names)))
   subnet_ids         = local.create_network ? aws_subnet.private[*].id : var.subnet_ids
   security_group_ids = local.create_network ? [aws_security_group.mwaa[0].id] : var.security_group_ids
 }

@@ -8,6 +8,11 @@ output "environment_name" {
   value       = try(aws_mwaa_environment.this[0].name, null)
 }
 
+output "airflow_version" {
+  description = "Airflow version the environment runs (null when disabled)."
+  value       = try(aws_mwaa_environment.this[0].airflow_version, null)
+}
+
 output "webserver_url" {
   description = "Airflow UI URL (null when disabled)."
   value       = try(aws_mwaa_environment.this[0].webserver_url, null)

@@ -15,9 +15,10 @@ variable "name" {
 }
 
 variable "airflow_version" {
-  description = "Apache Airflow version. Default: the newest MWAA supports (3.2.1, May 2026); keep airflow/requirements.txt's --constraint line on the same version."
+  description = "Apache Airflow version. Default (also for null): the newest MWAA supports as of May 2026, 3.2.1; keep airflow/requirements.txt's --constraint line on the same version."
   type        = string
   default     = "3.2.1"
+  nullable    = false
 
   validation {
     condition     = can(regex("^(2\\.(9|10|11)|3\\.[0-9]+)\\.[0-9]+$", var.airflow_version))

@@ -19,7 +19,7 @@ mock_provider "aws" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
   mock_data "aws_availability_zones" {
-    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+    defaults = { names = ["eu-west-1a", "eu-west-1b"] }
   }
 }
 
@@ -74,12 +74,12 @@ run "environment_plans" {
   }
 
   assert {
-    condition     = var.enable_mwaa || output.mwaa_environment_arn == null
+    condition     = var.enable_mwaa ? true : output.mwaa_environment_arn == null
     error_message = "no MWAA environment when enable_mwaa is false"
   }
 
   assert {
-    condition     = var.enable_quicksight || output.quicksight_dashboard_arn == null
+    condition     = var.enable_quicksight ? true : output.quicksight_dashboard_arn == null
     error_message = "no QuickSight dashboard when enable_quicksight is false"
   }
 

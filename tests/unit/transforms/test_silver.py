@@ -142,6 +142,9 @@ def test_order_rules_route_each_defect_to_its_reason_and_nothing_is_lost(spark):
     )
     assert g.order_date == date(2024, 1, 3)
     assert good.count() + bad.count() == orders.count()
+    from lakehouse.contracts import load_contract
+
+    assert bad.columns == list(load_contract("quarantine", "quarantined_rows").column_names)
     row = bad.where("reason_code = 'negative_quantity'").first()
     assert row.source_table == "silver.orders" and row._batch_id == "b1" and '"quantity":-3' in row.raw_record
 
