@@ -29,7 +29,7 @@ demo: ## run the whole daily pipeline locally on generated data (.lake/)
 test: ## everything that needs no emulator apply: unit, terraform static checks, DAG tests
 	$(BOOT) all
 	$(MAKE) --no-print-directory tf-check
-	$(PYTEST) -m "not integration" $(PYTEST_ARGS)
+	$(PYTEST) -m "not integration" --ignore=tests/dags $(PYTEST_ARGS)
 	bash scripts/test_dags.sh
 
 lint: ## ruff, terraform fmt, tflint, checkov, actionlint
