@@ -1,7 +1,7 @@
 """Keep generated parts of README.md current: the architecture diagram comes from docs/architecture.mmd.
 
-    python scripts/render_docs.py          # rewrite README.md
-    python scripts/render_docs.py --check  # exit 1 if README.md is stale
+python scripts/render_docs.py          # rewrite README.md
+python scripts/render_docs.py --check  # exit 1 if README.md is stale
 """
 
 from __future__ import annotations

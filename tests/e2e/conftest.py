@@ -36,7 +36,8 @@ def gold_snapshot(spark, cfg) -> dict[str, list[tuple]]:
     out = {}
     for t in GOLD_TABLES:
         df = io.read(spark, cfg, "gold", t)
-        out[t] = sorted(tuple(r) for r in df.select(*sorted(df.columns)).collect())
+        rows = [tuple(r) for r in df.select(*sorted(df.columns)).collect()]
+        out[t] = sorted(rows, key=lambda r: [(v is None, repr(v)) for v in r])  # NULLs sort too
     return out
 
 

@@ -5,6 +5,11 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
 
 * EMR Serverless: moto creates applications in state STARTED, but AWS (and the Terraform provider, which
   waits for it) starts them in CREATED.
+* IAM/S3 policy conditions: moto treats a condition it cannot evaluate (``Bool``, ``Numeric*``, keys it never
+  supplies such as ``aws:SecureTransport`` / ``s3:TlsVersion``) as matching, so the TLS-only Deny on every
+  bucket would deny every request. As in IAM, such a statement simply does not apply.
+* Athena: ``DeleteNamedQuery`` is not implemented (the provider retries for ever) and ``GetNamedQuery`` of a
+  missing id crashes instead of answering InvalidRequestException.
 
 A user's LocalStack can stand in: when ``AWS_ENDPOINT_URL`` is already set, ``Emulator.from_env()`` uses it
 and starts nothing.
@@ -39,9 +44,42 @@ class EmulatorError(RuntimeError):
 
 def apply_patches() -> None:
     """Emulator gaps, patched in the emulator process only."""
+    import json
+
+    import moto.athena.responses as athena
     import moto.emrserverless.models as emr
+    import moto.iam.access_control as access
+    import moto.iam.policy_conditions as conditions
 
     emr.APPLICATION_STATUS = "CREATED"  # AWS creates applications in CREATED, not STARTED
+
+    original_permitted = access.IAMPolicyStatement.is_action_permitted
+
+    def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+        supplied = incoming_condition_values or {}
+        condition = self._statement.get("Condition") or {}
+        for operator, pairs in condition.items():
+            if operator not in conditions.CONDITION_OPERATIONS or any(k not in supplied for k in pairs):
+                return access.PermissionResult.NEUTRAL
+        if condition and not self._check_conditions(incoming_condition_values):
+            return access.PermissionResult.NEUTRAL
+        return original_permitted(self, action, resource, principal, incoming_condition_values)
+
+    access.IAMPolicyStatement.is_action_permitted = is_action_permitted
+
+    original_get_named_query = athena.AthenaResponse.get_named_query
+
+    def delete_named_query(self):
+        self.athena_backend.named_queries.pop(self._get_param("NamedQueryId"), None)
+        return json.dumps({})
+
+    def get_named_query(self):
+        if self._get_param("NamedQueryId") not in self.athena_backend.named_queries:
+            return self.error("NamedQuery does not exist", 400)
+        return original_get_named_query(self)
+
+    athena.AthenaResponse.delete_named_query = delete_named_query
+    athena.AthenaResponse.get_named_query = get_named_query
 
 
 def free_port() -> int:
@@ -155,10 +193,9 @@ def main(argv: list[str]) -> int:
             PIDFILE.parent.mkdir(parents=True, exist_ok=True)
             PIDFILE.write_text(str(emu.process.pid))
             print(f"export AWS_ENDPOINT_URL={emu.endpoint}  # moto pid {emu.process.pid}")
-        elif args.cmd == "stop":
-            if PIDFILE.exists():
-                os.kill(int(PIDFILE.read_text()), signal.SIGTERM)
-                PIDFILE.unlink()
+        elif args.cmd == "stop" and PIDFILE.exists():
+            os.kill(int(PIDFILE.read_text()), signal.SIGTERM)
+            PIDFILE.unlink()
     except EmulatorError as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 1

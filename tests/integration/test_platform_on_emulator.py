@@ -67,7 +67,9 @@ class Terraform:
             if item.name in ("terraform", ".git", ".venv", ".lake") or item.name.startswith("."):
                 continue
             (root / item.name).symlink_to(item)
-        shutil.copytree(REPO / "terraform", root / "terraform", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+        shutil.copytree(
+            REPO / "terraform", root / "terraform", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*")
+        )
         (root / "terraform" / "zz_backend_override.tf").write_text(
             'terraform {\n  backend "local" {\n    path = "%s"\n  }\n}\n' % (tmp / "terraform.tfstate")
         )
@@ -76,10 +78,17 @@ class Terraform:
 
     def run(self, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
         out = subprocess.run(
-            ["terraform", *args], cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=timeout
+            ["terraform", *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if check and out.returncode != 0:
-            raise AssertionError(f"terraform {' '.join(args)} failed:\n{out.stdout[-6000:]}\n{out.stderr[-6000:]}")
+            raise AssertionError(
+                f"terraform {' '.join(args)} failed:\n{out.stdout[-6000:]}\n{out.stderr[-6000:]}"
+            )
         return out
 
     def outputs(self) -> dict:
@@ -137,7 +146,8 @@ def test_apply_created_encrypted_tls_only_buckets(platform):
         assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", name
         policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
         assert any(
-            st["Effect"] == "Deny" and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+            st["Effect"] == "Deny"
+            and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
             for st in policy["Statement"]
         ), f"{name} lacks the TLS-only statement"
         assert s3.get_bucket_versioning(Bucket=name).get("Status") == "Enabled", name
@@ -229,12 +239,27 @@ def pipeline_run(platform, emulator):
     with phase("pipeline run (daily, emulated S3)"):
         out = subprocess.run(
             [
-                sys.executable, "-m", "lakehouse.runner",
-                "--env", "local", "--config-uri", outputs["job_config_uri"],
-                "--execution-date", EXECUTION_DATE, "--schedule", "daily",
-                "--generate-scale", "0.02", "--summary-json", str(summary_path),
+                sys.executable,
+                "-m",
+                "lakehouse.runner",
+                "--env",
+                "local",
+                "--config-uri",
+                outputs["job_config_uri"],
+                "--execution-date",
+                EXECUTION_DATE,
+                "--schedule",
+                "daily",
+                "--generate-scale",
+                "0.02",
+                "--summary-json",
+                str(summary_path),
             ],
-            cwd=tmp, env=env, capture_output=True, text=True, timeout=2400,
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=2400,
         )
     assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
     return cfg, json.loads(summary_path.read_text())
@@ -244,8 +269,15 @@ def test_jobs_wrote_delta_tables_to_the_emulated_lake(pipeline_run):
     cfg, summary = pipeline_run
     lake = _bucket_of(cfg["lake_root"])
     keys = _keys(lake)
-    for layer, table in [("bronze", "orders"), ("silver", "orders"), ("gold", "fact_orders"), ("gold", "dim_customer")]:
-        assert any(k.startswith(f"{layer}/{table}/_delta_log/") for k in keys), f"{layer}/{table} has no Delta log"
+    for layer, table in [
+        ("bronze", "orders"),
+        ("silver", "orders"),
+        ("gold", "fact_orders"),
+        ("gold", "dim_customer"),
+    ]:
+        assert any(k.startswith(f"{layer}/{table}/_delta_log/") for k in keys), (
+            f"{layer}/{table} has no Delta log"
+        )
     assert {t["layer"] for t in summary["tables"]} >= {"bronze", "silver", "gold"}
 
 
@@ -256,14 +288,19 @@ def test_watermarks_advanced_in_the_emulated_dynamodb(pipeline_run):
     items = client("dynamodb").scan(TableName=cfg["state"]["table"])["Items"]
     watermarks = [i for i in items if i["pk"]["S"].startswith("watermark#")]
     assert len(watermarks) >= 4, items
-    assert not [i for i in items if i["pk"]["S"].startswith("lock#") and i.get("owner")], "a run lock was left held"
+    assert not [i for i in items if i["pk"]["S"].startswith("lock#") and i.get("owner")], (
+        "a run lock was left held"
+    )
 
 
 def test_metrics_reached_the_emulated_cloudwatch(pipeline_run):
     from lakehouse.aws import client
 
     cfg, _ = pipeline_run
-    names = {m["MetricName"] for m in client("cloudwatch").list_metrics(Namespace=cfg["metrics"]["namespace"])["Metrics"]}
+    names = {
+        m["MetricName"]
+        for m in client("cloudwatch").list_metrics(Namespace=cfg["metrics"]["namespace"])["Metrics"]
+    }
     assert {"RecordsIn", "RecordsOut", "DurationSeconds"} <= names
 
 

@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO / "terraform"
 
 
-def _run(cmd: list[str], cwd: Path, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def _run(
+    cmd: list[str], cwd: Path, env: dict | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -30,7 +32,9 @@ def test_terraform_inits_from_the_local_mirror_and_validates_the_root_module(tmp
     assert cfg and Path(cfg).is_file(), "TF_CLI_CONFIG_FILE must point at the mirror config bootstrap writes"
     assert "filesystem_mirror" in Path(cfg).read_text()
     env = dict(os.environ, TF_DATA_DIR=str(tmp_path / "tfdata"))  # never touch the checkout's .terraform
-    init = _run([_tool("terraform"), "init", "-backend=false", "-input=false", "-no-color"], TERRAFORM_DIR, env)
+    init = _run(
+        [_tool("terraform"), "init", "-backend=false", "-input=false", "-no-color"], TERRAFORM_DIR, env
+    )
     assert init.returncode == 0, init.stdout + init.stderr
     assert "hashicorp/aws" in init.stdout and "hashicorp/archive" in init.stdout
     validate = _run([_tool("terraform"), "validate", "-no-color"], TERRAFORM_DIR, env)
@@ -41,15 +45,41 @@ def test_terraform_inits_from_the_local_mirror_and_validates_the_root_module(tmp
 def test_tflint_with_the_aws_ruleset_runs_over_terraform():
     out = _run([_tool("tflint"), "--version"], REPO)
     assert out.returncode == 0
-    init = _run([_tool("tflint"), "--chdir", str(TERRAFORM_DIR), f"--config={REPO / '.tflint.hcl'}", "--format=compact"], REPO)
+    init = _run(
+        [
+            _tool("tflint"),
+            "--chdir",
+            str(TERRAFORM_DIR),
+            f"--config={REPO / '.tflint.hcl'}",
+            "--format=compact",
+        ],
+        REPO,
+    )
     # exit 0: no issues; 2 would mean findings, 1 a tool error (e.g. the AWS plugin not found)
     assert init.returncode == 0, init.stdout + init.stderr
-    plugins = _run([_tool("tflint"), "--chdir", str(TERRAFORM_DIR), f"--config={REPO / '.tflint.hcl'}", "--version"], REPO)
+    plugins = _run(
+        [_tool("tflint"), "--chdir", str(TERRAFORM_DIR), f"--config={REPO / '.tflint.hcl'}", "--version"],
+        REPO,
+    )
     assert "ruleset.aws" in plugins.stdout, plugins.stdout + plugins.stderr
 
 
 def test_checkov_scans_terraform_with_no_failed_checks():
-    out = _run([_tool("checkov"), "-d", str(TERRAFORM_DIR), "--framework", "terraform", "--compact", "--quiet", "-o", "cli"], REPO, timeout=900)
+    out = _run(
+        [
+            _tool("checkov"),
+            "-d",
+            str(TERRAFORM_DIR),
+            "--framework",
+            "terraform",
+            "--compact",
+            "--quiet",
+            "-o",
+            "cli",
+        ],
+        REPO,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
 
 
@@ -58,7 +88,9 @@ def test_emulator_answers_s3_and_dynamodb(emulator):
 
     bucket = f"smoke-{uuid.uuid4().hex[:8]}"
     s3 = client("s3")
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})
+    s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]}
+    )
     s3.put_object(Bucket=bucket, Key="hello.txt", Body=b"lakehouse")
     assert s3.get_object(Bucket=bucket, Key="hello.txt")["Body"].read() == b"lakehouse"
 
@@ -77,7 +109,9 @@ def test_emulator_answers_s3_and_dynamodb(emulator):
 def _write_merge_read(spark, path: str) -> list[tuple]:
     from delta.tables import DeltaTable
 
-    spark.createDataFrame([(1, "a"), (2, "b")], "id int, v string").write.format("delta").mode("overwrite").save(path)
+    spark.createDataFrame([(1, "a"), (2, "b")], "id int, v string").write.format("delta").mode(
+        "overwrite"
+    ).save(path)
     updates = spark.createDataFrame([(2, "B"), (3, "c")], "id int, v string")
     (
         DeltaTable.forPath(spark, path)
@@ -100,7 +134,9 @@ def test_spark_writes_merges_and_reads_a_delta_table_on_emulated_s3(spark, emula
     from lakehouse.aws import client
 
     bucket = f"smoke-delta-{uuid.uuid4().hex[:8]}"
-    client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})
+    client("s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]}
+    )
     # Per-bucket s3a settings can be set on a running session; the emulator is reached path-style.
     hconf = spark.sparkContext._jsc.hadoopConfiguration()
     for key, value in {

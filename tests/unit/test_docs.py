@@ -8,5 +8,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_readme_architecture_diagram_matches_its_source():
-    out = subprocess.run([sys.executable, "scripts/render_docs.py", "--check"], cwd=REPO, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "scripts/render_docs.py", "--check"], cwd=REPO, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
