@@ -8,6 +8,9 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
 * IAM/S3 policy conditions: moto treats a condition it cannot evaluate (``Bool``, ``Numeric*``, keys it never
   supplies such as ``aws:SecureTransport`` / ``s3:TlsVersion``) as matching, so the TLS-only Deny on every
   bucket would deny every request. As in IAM, such a statement simply does not apply.
+* Lake Formation: revoking a permission that is not there answers success, where AWS answers
+  InvalidInputException "No permissions revoked. Grantee has no …" — the Terraform provider revokes until
+  it sees that error, so every destroy retried for ever.
 * Athena: ``DeleteNamedQuery`` is not implemented (the provider retries for ever) and ``GetNamedQuery`` of a
   missing id crashes instead of answering InvalidRequestException.
 
@@ -42,6 +45,10 @@ class EmulatorError(RuntimeError):
     pass
 
 
+class _NoGrants:
+    permissions: tuple = ()
+
+
 def apply_patches() -> None:
     """Emulator gaps, patched in the emulator process only."""
     import json
@@ -50,6 +57,8 @@ def apply_patches() -> None:
     import moto.emrserverless.models as emr
     import moto.iam.access_control as access
     import moto.iam.policy_conditions as conditions
+    import moto.lakeformation.exceptions as lf_errors
+    import moto.lakeformation.models as lakeformation
 
     emr.APPLICATION_STATUS = "CREATED"  # AWS creates applications in CREATED, not STARTED
 
@@ -80,6 +89,17 @@ def apply_patches() -> None:
 
     athena.AthenaResponse.delete_named_query = delete_named_query
     athena.AthenaResponse.get_named_query = get_named_query
+
+    original_revoke = lakeformation.LakeFormationBackend.revoke_permissions
+
+    def revoke_permissions(self, catalog_id, principal, resource, *args, **kwargs):
+        before = {repr(sorted(p.__dict__.items())) for p in self.grants.get(catalog_id, _NoGrants).permissions}
+        original_revoke(self, catalog_id, principal, resource, *args, **kwargs)
+        after = {repr(sorted(p.__dict__.items())) for p in self.grants.get(catalog_id, _NoGrants).permissions}
+        if before == after:
+            raise lf_errors.InvalidInput("No permissions revoked. Grantee has no permissions on the resource")
+
+    lakeformation.LakeFormationBackend.revoke_permissions = revoke_permissions
 
 
 def free_port() -> int:
