@@ -27,3 +27,5 @@ athena_bytes_scanned_cutoff_per_query = 1073741824
 emr_maximum_capacity    = { cpu = "8 vCPU", memory = "32 GB", disk = "200 GB" }
 log_retention_days      = 7
 enable_composite_alarms = false # composite alarms are not implemented in moto
+enable_lambda_dlq       = false # moto does not store a function's DeadLetterConfig
+lambda_advanced_logging = false # moto does not store a function's LoggingConfig

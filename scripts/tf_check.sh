@@ -3,7 +3,7 @@
 # naming each one that failed:
 #   fmt -check · init -backend=false (provider mirror) + validate of the root and every module ·
 #   tflint + checkov (scripts/tf_lint.sh) · terraform test (contract tests, then a mocked plan per
-#   environment's tfvars) · module READMEs current (scripts/tf_docs.sh --check).
+#   environment's tfvars, then each module's own tests/) · module READMEs current (scripts/tf_docs.sh --check).
 # The S3 backend is never initialised here: `init -backend=false` is enough for validate and test.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +40,19 @@ for env in local dev staging prod; do
   step "terraform test: mocked plan with environments/$env.tfvars"
   terraform -chdir="$TF" test -no-color -test-directory=tests/environments -var-file="$ROOT/environments/$env.tfvars" \
     || fail "terraform test plan $env"
+done
+
+# Module contract tests (terraform/modules/<m>/tests/). Their init goes to a throw-away TF_DATA_DIR so
+# the checkout gains no state; providers still come from the mirror ($TF_CLI_CONFIG_FILE).
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+for d in "$TF"/modules/*/; do
+  d="${d%/}"; [ -d "$d/tests" ] || continue
+  rel="${d#"$ROOT"/}"; m="$(basename "$d")"
+  step "terraform test $rel"
+  if ! out="$(TF_DATA_DIR="$tmp/$m" terraform -chdir="$d" init -backend=false -input=false -no-color 2>&1)"; then
+    echo "$out" | tail -20; fail "terraform init (module test) $rel"; continue
+  fi
+  TF_DATA_DIR="$tmp/$m" terraform -chdir="$d" test -no-color || fail "terraform test $rel"
 done
 
 step "module READMEs current"

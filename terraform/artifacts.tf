@@ -72,6 +72,16 @@ locals {
     endpoint_url = var.emulator_endpoint
   }
   job_config_json = jsonencode(local.job_config)
+
+  # contracts/index.json for the landing trigger Lambda (its runtime has no YAML parser): the contracts
+  # that declare a landing block, by table, in the shape documented in lambda/landing_trigger/handler.py.
+  landing_contracts_index = {
+    for f, c in local.contracts : c.table => {
+      layer         = c.layer
+      source_system = c.source_system
+      landing       = c.landing
+    } if try(c.landing, null) != null
+  }
 }
 
 data "archive_file" "lakehouse" {
@@ -107,6 +117,15 @@ resource "aws_s3_object" "job_config" {
   bucket                 = module.s3.artifacts_bucket_id
   key                    = local.job_config_key
   content                = local.job_config_json
+  content_type           = "application/json"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = module.kms.lake_key_arn
+}
+
+resource "aws_s3_object" "contracts_index" {
+  bucket                 = module.s3.artifacts_bucket_id
+  key                    = "contracts/index.json"
+  content                = jsonencode(local.landing_contracts_index)
   content_type           = "application/json"
   server_side_encryption = "aws:kms"
   kms_key_id             = module.kms.lake_key_arn

@@ -172,14 +172,16 @@ module "iam" {
     topics           = local.names.topics
     athena_workgroup = local.names.athena_workgroup
   }
-  emr_log_prefix                 = local.emr_log_prefix
-  metrics_namespace              = local.names.metrics_namespace
-  enable_mwaa                    = var.enable_mwaa
-  enable_glue_crawler            = var.enable_glue_crawlers
-  enable_analyst                 = var.enable_analyst_role
-  analyst_layers                 = var.analyst_layers
-  analyst_trusted_principal_arns = var.analyst_trusted_principal_arns
-  github                         = var.github
+  emr_log_prefix                  = local.emr_log_prefix
+  emr_application_arn             = module.emr_serverless.application_arn
+  emr_configuration_overrides_key = local.emr_configuration_overrides_key
+  metrics_namespace               = local.names.metrics_namespace
+  enable_mwaa                     = var.enable_mwaa
+  enable_glue_crawler             = var.enable_glue_crawlers
+  enable_analyst                  = var.enable_analyst_role
+  analyst_layers                  = var.analyst_layers
+  analyst_trusted_principal_arns  = var.analyst_trusted_principal_arns
+  github                          = var.github
 }
 
 module "glue" {

@@ -92,6 +92,19 @@ class Config:
         return root
 
     @property
+    def sources_dir(self) -> Path:
+        """Where the local source stand-ins keep their data (generated files, the H2 database).
+
+        ``$LAKEHOUSE_SOURCES_DIR`` wins; else ``<lake>/_sources`` for a local lake, or the default local lake's
+        ``_sources`` when the lake is remote (the emulator run keeps stand-in data on this machine).
+        """
+        if os.environ.get("LAKEHOUSE_SOURCES_DIR"):
+            return Path(os.environ["LAKEHOUSE_SOURCES_DIR"]).resolve()
+        if self.is_local_lake:
+            return Path(self.lake_root.removeprefix("file://")) / "_sources"
+        return default_lake_dir() / "_sources"
+
+    @property
     def is_local_lake(self) -> bool:
         return "://" not in self.lake_root or self.lake_root.startswith("file://")
 

@@ -37,7 +37,8 @@ def prepare_sources(spark, cfg, *, scale: float, seed: int = 42, log=print) -> d
     from lakehouse.standins.jdbc import load_events
 
     root = Path(cfg.lake_root)
-    manifest_path = root / "_sources" / "manifest.json"
+    sources = cfg.sources_dir  # <lake>/_sources, where generate() writes next to <lake>/landing
+    manifest_path = sources / "manifest.json"
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
         log(
@@ -46,13 +47,13 @@ def prepare_sources(spark, cfg, *, scale: float, seed: int = 42, log=print) -> d
     else:
         t0 = time.monotonic()
         log(
-            f"source data: generating at scale {scale} (seed {seed}) into {root / '_sources'} and {root / 'landing'}"
+            f"source data: generating at scale {scale} (seed {seed}) into {sources} and {root / 'landing'}"
         )
         manifest = generate(root, scale=scale, seed=seed, spark=spark)
         log(f"source data: generated in {time.monotonic() - t0:.1f}s: {json.dumps(manifest['counts'])}")
-    h2 = root / "_sources" / "redshift" / "db.mv.db"
+    h2 = sources / "redshift" / "db.mv.db"
     if not h2.is_file():
-        n = load_events(spark, local_connection(cfg), root / "_sources" / "redshift" / "behaviour_events.csv")
+        n = load_events(spark, local_connection(cfg), sources / "redshift" / "behaviour_events.csv")
         log(f"redshift stand-in: loaded {n} behaviour events into H2 ({h2})")
     return manifest
 

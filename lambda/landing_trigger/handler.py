@@ -16,6 +16,10 @@ Contracts are read from ``s3://$ARTIFACTS_BUCKET/contracts/index.json`` — a JS
      ...}
 
 Only entries with a ``landing`` block are landing contracts; ``prefix`` is relative to ``landing/``.
+
+Every ingest run is started with the StartJobRun ``configurationOverrides`` the emr_serverless module
+publishes at ``s3://$ARTIFACTS_BUCKET/config/emr_configuration_overrides.json`` (next to job_config.json:
+Delta jars/extension, Glue metastore, S3 + CloudWatch logging with KMS), cached like the index.
 Trigger ledger (state table): pk ``landing#<source_system>``, sk ``<s3 key>`` (status accepted | refused |
 start_failed, reason, size, etag, job_run_id); written with a condition so a file starts one job run
 (a refused file may be dropped again under the same name once fixed). It is deliberately not the ingest
@@ -43,13 +47,15 @@ log.setLevel(logging.INFO)
 
 LANDING = "landing/"
 INDEX_KEY = "contracts/index.json"
+OVERRIDES_KEY = "config/emr_configuration_overrides.json"  # beside config/job_config.json
+OVERRIDE_KEYS = ("applicationConfiguration", "monitoringConfiguration")  # what StartJobRun takes
 INGEST_ENTRYPOINT = "ingest.py"  # the extract_landing_files job of emr_jobs/conf/pipeline.yaml
 INGEST_SOURCE = "s3_landing"
 FORMATS = ("csv", "json", "parquet")
 SNIFF_BYTES = 4096
 LEDGER_PREFIX = "landing#"  # the trigger's decisions; file#<source> is the ingest job's ledger
-_INDEX_TTL_SECONDS = 300
-_cache: dict[str, Any] = {}
+_CACHE_TTL_SECONDS = 300  # warm containers pick up a new apply within minutes
+_cache: dict[str, tuple[float, Any]] = {}
 
 
 def _env(name: str) -> str:
@@ -64,16 +70,44 @@ def _client(service: str):
     return boto3.client(service)
 
 
-def load_contracts(s3) -> dict[str, dict[str, Any]]:
-    """Landing contracts by table, cached for a few minutes per warm container."""
+def _artifact_json(s3, key: str) -> Any:
+    """A JSON document of the artifacts bucket, cached for a few minutes per warm container."""
     now = time.monotonic()
-    if _cache.get("index") is not None and now - _cache["loaded"] < _INDEX_TTL_SECONDS:
-        return _cache["index"]
-    body = s3.get_object(Bucket=_env("ARTIFACTS_BUCKET"), Key=INDEX_KEY)["Body"].read()
-    index = json.loads(body)
-    contracts = {t: c for t, c in index.items() if isinstance(c, dict) and c.get("landing")}
-    _cache.update(index=contracts, loaded=now)
-    return contracts
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < _CACHE_TTL_SECONDS:
+        return hit[1]
+    bucket = _env("ARTIFACTS_BUCKET")
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        raise RuntimeError(f"cannot read s3://{bucket}/{key} (uploaded by terraform apply): {exc}") from exc
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise RuntimeError(f"s3://{bucket}/{key} is not valid JSON: {exc}") from exc
+    _cache[key] = (now, value)
+    return value
+
+
+def load_contracts(s3) -> dict[str, dict[str, Any]]:
+    """Landing contracts by table."""
+    index = _artifact_json(s3, INDEX_KEY)
+    if not isinstance(index, dict):
+        raise RuntimeError(f"{INDEX_KEY} must be a JSON object of contracts by table")
+    return {t: c for t, c in index.items() if isinstance(c, dict) and c.get("landing")}
+
+
+def load_overrides(s3) -> dict[str, Any]:
+    """The StartJobRun configurationOverrides every ingest run is started with."""
+    overrides = _artifact_json(s3, OVERRIDES_KEY)
+    if not isinstance(overrides, dict) or not overrides:
+        raise RuntimeError(f"{OVERRIDES_KEY} must be a non-empty JSON object")
+    unknown = sorted(set(overrides) - set(OVERRIDE_KEYS))
+    if unknown:
+        raise RuntimeError(
+            f"{OVERRIDES_KEY} has unknown key(s) {', '.join(unknown)}; StartJobRun takes {', '.join(OVERRIDE_KEYS)}"
+        )
+    return overrides
 
 
 def match_contract(key: str, contracts: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
@@ -168,7 +202,7 @@ def record(ddb, source: str, key: str, item: dict[str, Any]) -> bool:
         raise
 
 
-def start_ingest(emr, key: str, etag: str, execution_date: str) -> str:
+def start_ingest(emr, key: str, etag: str, execution_date: str, overrides: dict[str, Any]) -> str:
     code_root = _env("CODE_ROOT").rstrip("/")
     env = _env("ENVIRONMENT")
     token = hashlib.sha256(f"{key}#{etag}".encode()).hexdigest()[:64]  # S3 retries start one run
@@ -190,6 +224,7 @@ def start_ingest(emr, key: str, etag: str, execution_date: str) -> str:
                 "sparkSubmitParameters": f"--py-files {code_root}/lakehouse.zip",
             }
         },
+        configurationOverrides=overrides,
     )  # fmt: skip
     return response["jobRunId"]
 
@@ -253,13 +288,16 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
                 )
             results.append({"key": key, "status": "refused", "reason": reason})
             continue
+        # Read before the file is recorded: a deployment without its run configuration fails (and the
+        # event is retried) without leaving the file marked accepted.
+        overrides = load_overrides(s3)
         if not record(ddb, source, key, {**item, "status": "accepted"}):
             log.info(json.dumps({"event": "landing_duplicate", "key": key}))
             results.append({"key": key, "status": "duplicate"})
             continue
         ledger_key = {"pk": {"S": f"{LEDGER_PREFIX}{source}"}, "sk": {"S": key}}
         try:
-            run_id = start_ingest(emr, key, rec["etag"], execution_date)
+            run_id = start_ingest(emr, key, rec["etag"], execution_date, overrides)
         except ClientError as exc:
             # Leave the file retryable (Lambda's async retries re-deliver the event), then fail loudly.
             ddb.update_item(

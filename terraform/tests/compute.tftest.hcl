@@ -53,6 +53,22 @@ run "emr_application_is_capped_and_configured" {
     condition     = aws_s3_object.emr_configuration_overrides.key == "config/emr_configuration_overrides.json" && aws_s3_object.emr_configuration_overrides.server_side_encryption == "aws:kms"
     error_message = "the StartJobRun configuration overrides are published (KMS) next to the job config"
   }
+  # The landing trigger's contract index: exactly the contracts with a landing block, by table, in the
+  # shape lambda/landing_trigger/handler.py documents.
+  assert {
+    condition = aws_s3_object.contracts_index.key == "contracts/index.json" && jsondecode(aws_s3_object.contracts_index.content) == {
+      for f in fileset("${path.root}/../glue", "*/*.yaml") : yamldecode(file("${path.root}/../glue/${f}")).table => {
+        layer         = yamldecode(file("${path.root}/../glue/${f}")).layer
+        source_system = yamldecode(file("${path.root}/../glue/${f}")).source_system
+        landing       = yamldecode(file("${path.root}/../glue/${f}")).landing
+      } if can(yamldecode(file("${path.root}/../glue/${f}")).landing)
+    }
+    error_message = "contracts/index.json holds {table: {layer, source_system, landing}} for every glue/*/*.yaml with a landing block"
+  }
+  assert {
+    condition     = length(jsondecode(aws_s3_object.contracts_index.content)) > 0 && alltrue([for t, c in jsondecode(aws_s3_object.contracts_index.content) : toset(keys(c.landing)) == toset(["prefix", "pattern", "format", "max_bytes"])])
+    error_message = "every landing entry carries prefix, pattern, format and max_bytes (what the trigger checks)"
+  }
 }
 
 run "alarms_follow_the_job_graph" {

@@ -44,6 +44,7 @@ variables {
     athena_workgroup = "lakehouse-test-analytics"
   }
   metrics_namespace   = "Lakehouse/dev"
+  emr_application_arn = "arn:aws:emr-serverless:eu-west-1:123456789012:/applications/00fabcdefghij012"
   enable_mwaa         = true
   enable_glue_crawler = true
   enable_analyst      = true
@@ -92,6 +93,45 @@ run "no_statement_allows_every_action" {
     condition = alltrue([for s in data.aws_iam_policy_document.emr_job.statement :
     alltrue([for r in s.resources : r == "*" ? length(setsubtract(s.actions, ["cloudwatch:PutMetricData", "lakeformation:GetDataAccess"])) == 0 : true])])
     error_message = "the EMR job role may use Resource \"*\" only for actions without a resource type"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for d in concat([data.aws_iam_policy_document.emr_job], data.aws_iam_policy_document.mwaa) : [
+        for s in d.statement : anytrue([for c in s.condition : c.variable == "cloudwatch:namespace" && contains(c.values, "Lakehouse/dev")]) if contains(s.actions, "cloudwatch:PutMetricData")
+      ]
+    ]))
+    error_message = "cloudwatch:PutMetricData is limited to the pipeline namespace (Lakehouse/<env>; MWAA also AmazonMWAA)"
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.mwaa[0].statement : contains(s.actions, "sns:Publish") && toset(s.resources) == toset(["arn:aws:sns:eu-west-1:123456789012:lakehouse-test-critical", "arn:aws:sns:eu-west-1:123456789012:lakehouse-test-warning"])]) && anytrue([
+      for s in data.aws_iam_policy_document.mwaa[0].statement : contains(s.actions, "secretsmanager:GetSecretValue") && toset(s.resources) == toset(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:lakehouse-test/slack-webhook-AbCdEf"])
+    ])
+    error_message = "MWAA publishes to both topics and reads only the Slack secret"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for d in concat([data.aws_iam_policy_document.landing_trigger, data.aws_iam_policy_document.failure_notifier], data.aws_iam_policy_document.mwaa) : [
+        for s in d.statement : alltrue([for r in s.resources : startswith(r, "arn:aws:emr-serverless:eu-west-1:123456789012:/applications/00fabcdefghij012")]) if anytrue([for a in s.actions : startswith(a, "emr-serverless:")])
+      ]
+    ]))
+    error_message = "runtime roles act on the platform's EMR Serverless application (and its runs) only"
+  }
+
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.landing_trigger.statement : s.resources if contains(s.actions, "s3:GetObject")])) == toset([
+      "arn:aws:s3:::lakehouse-test-lake-123456789012/landing/*",
+      "arn:aws:s3:::lakehouse-test-artifacts-123456789012/contracts/index.json",
+      "arn:aws:s3:::lakehouse-test-artifacts-123456789012/config/emr_configuration_overrides.json",
+    ])
+    error_message = "the landing trigger reads landing/ files, the contract index and the run configuration overrides only"
+  }
+
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.landing_trigger.statement : !anytrue([for a in s.actions : startswith(a, "dynamodb:")]) || toset(s.actions) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])])
+    error_message = "the landing trigger only gets, puts and updates ledger items"
   }
 
   assert {

@@ -157,6 +157,13 @@ run "keys_rotate_and_bind_logs_to_named_groups" {
     condition     = alltrue(flatten([for d in values(data.aws_iam_policy_document.key) : [for s in d.statement : !contains(s.actions, "kms:*") && !contains(s.actions, "*")]]))
     error_message = "key policies list their actions: no kms:* or *"
   }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.key["secrets"].statement :
+      contains(s.actions, "kms:Decrypt") && anytrue([for c in s.condition : c.variable == "kms:ViaService" && contains(c.values, "lambda.eu-west-1.amazonaws.com")])
+    ])
+    error_message = "the secrets key encrypts Lambda environment variables: roles must be able to decrypt through Lambda"
+  }
 }
 
 run "kms_refuses_every_log_group" {

@@ -40,6 +40,8 @@ def aws_env(moto_endpoint, slack_server, tmp_path, monkeypatch):
     cfg["notifications"] = {"critical_topic_arn": topics["critical"], "warning_topic_arn": topics["warning"]}
     cfg["secrets"]["slack_webhook"] = secret
     (tmp_path / "job_config.json").write_text(json.dumps(cfg))
+    overrides = FIXTURES / oconfig.OVERRIDES_FILE
+    (tmp_path / oconfig.OVERRIDES_FILE).write_text(overrides.read_text())
     monkeypatch.setenv("LAKEHOUSE_DAGS_CONFIG_DIR", str(tmp_path))
 
     def messages(kind: str) -> list[str]:
@@ -63,7 +65,7 @@ def aws_env(moto_endpoint, slack_server, tmp_path, monkeypatch):
 
 def _dag(schedule: str):
     build = build_streaming_dag if schedule == "streaming" else build_batch_dag
-    dag = build(schedule, oconfig.load_pipeline(), oconfig.load_job_config())
+    dag = build(schedule, oconfig.load_pipeline(), oconfig.load_job_config(), oconfig.load_run_overrides())
     # dag.test() in Airflow 3.3.1 hands the run the in-memory DeadlineAlert objects where the scheduler
     # stores alert ids (DeadlineAlertModel.get_by_id(<dict>) fails when the run finishes). The deadline
     # itself is asserted in test_dag_structure.py; the scheduler path is unaffected.
@@ -153,16 +155,25 @@ def test_streaming_dag_starts_the_continuous_job_once(aws_env):
     cfg, pipeline = oconfig.load_job_config(), oconfig.load_pipeline()
     [job] = pipeline.jobs_for("streaming")
     hook = EmrServerlessHook(aws_conn_id=None)
+    # moto's GetJobRun does not echo configurationOverrides: capture what StartJobRun is sent instead.
+    sent: list[dict] = []
+    hook.conn.meta.events.register(
+        "provide-client-params.emr-serverless.StartJobRun", lambda params, **_: sent.append(params)
+    )
+    overrides = oconfig.load_run_overrides()
     # An earlier run of the stream that has stopped (moto ends every run at once): not active, so restarted.
     stopped = aws_env["emr"].start_job_run(
         applicationId=aws_env["app_id"], executionRoleArn=cfg.emr["execution_role_arn"],
         name=f"{cfg.prefix}-{job.name}", jobDriver={"sparkSubmit": {"entryPoint": "s3://old/stream.py"}},
     )["jobRunId"]  # fmt: skip
-    first = ensure_streaming_run(cfg, job, "2024-06-01", "scheduled__1", hook)
+    first = ensure_streaming_run(cfg, job, "2024-06-01", "scheduled__1", hook, overrides)
     assert first["started"] == "true" and first["job_run_id"] != stopped
     [started] = [r for r in aws_env["job_runs"]() if r["jobRunId"] == first["job_run_id"]]
     assert started["jobDriver"]["sparkSubmit"]["entryPoint"].endswith("/entrypoints/stream.py")
     assert started["jobDriver"]["sparkSubmit"]["entryPointArguments"][-2:] == ["--mode", "continuous"]
+    [request] = sent
+    assert request["configurationOverrides"] == json.loads((FIXTURES / oconfig.OVERRIDES_FILE).read_text())
+    assert request["mode"] == "STREAMING"
     # moto finishes every job run at once: the watch run sees a stream that stopped, fails and notifies.
     run = _dag("streaming").test(logical_date=datetime(2024, 6, 1, 2, 10, tzinfo=UTC))
     assert str(run.state) == "failed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,6 +115,12 @@ def test_jobs_are_deferrable_emr_serverless_runs_from_the_job_config(dagbag):
     kwargs = op.partial_kwargs
     assert kwargs["job_config"]["emr"]["application_id"] == cfg["emr"]["application_id"]
     assert kwargs["job"]["args"] == {"source": "snowflake"}
+    # Every run carries Terraform's configurationOverrides (Delta, Glue metastore, S3 + CloudWatch logs).
+    overrides = json.loads((FIXTURES / oconfig.OVERRIDES_FILE).read_text())
+    assert kwargs["configuration_overrides"] == overrides
+    for task in dag.tasks:
+        if issubclass(task.operator_class, LakehouseJobOperator):
+            assert task.partial_kwargs["configuration_overrides"] == overrides, task.task_id
 
 
 def test_job_driver_uses_the_interface_arguments(pipeline):
@@ -183,6 +190,30 @@ def test_a_missing_job_config_is_one_clear_import_error(tmp_path, monkeypatch):
     [(path, error)] = bag.import_errors.items()
     assert path.endswith("lakehouse_pipelines.py")
     assert f"job configuration not found: {tmp_path}/job_config.json" in error
+
+
+def test_missing_run_overrides_are_one_clear_import_error(tmp_path, monkeypatch):
+    (tmp_path / "job_config.json").write_text((FIXTURES / "job_config.json").read_text())
+    monkeypatch.setenv("LAKEHOUSE_DAGS_CONFIG_DIR", str(tmp_path))
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.dag_ids == []
+    [error] = bag.import_errors.values()
+    assert f"EMR configuration overrides not found: {tmp_path}/emr_configuration_overrides.json" in error
+
+
+@pytest.mark.parametrize(
+    "raw, complaint",
+    [
+        ([], "non-empty JSON object"),
+        ({"sparkSubmitParameters": "--x"}, "unknown key(s) sparkSubmitParameters"),
+        ({"applicationConfiguration": {"classification": "spark-defaults"}}, "list of {classification"),
+        ({"applicationConfiguration": [{"properties": {}}]}, "list of {classification"),
+        ({"monitoringConfiguration": ["s3"]}, "'monitoringConfiguration' must be an object"),
+    ],
+)
+def test_bad_run_overrides_name_what_is_wrong(raw, complaint):
+    with pytest.raises(oconfig.OrchestrationConfigError, match=re.escape(complaint)):
+        oconfig.parse_run_overrides(raw, "emr_configuration_overrides.json")
 
 
 def test_a_broken_job_graph_names_the_job():

@@ -17,6 +17,21 @@ INDEX = {
                                    "max_bytes": 1000}},
     "orders": {"layer": "bronze", "source_system": "snowflake"},
 }  # fmt: skip
+# The shape modules/emr_serverless publishes (its configuration_overrides output).
+OVERRIDES = {
+    "applicationConfiguration": [{"classification": "spark-defaults", "properties": {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.jars": "/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar",
+        "spark.hadoop.hive.metastore.client.factory.class":
+            "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory",
+    }}],
+    "monitoringConfiguration": {
+        "s3MonitoringConfiguration": {"logUri": f"s3://{ART}/logs/emr/", "encryptionKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/lake"},
+        "cloudWatchLoggingConfiguration": {"enabled": True, "logGroupName": "/aws/emr-serverless/lakehouse-dev",
+                                           "encryptionKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/logs"},
+    },
+}  # fmt: skip
 
 
 @pytest.fixture()
@@ -26,6 +41,13 @@ def env(monkeypatch, landing_trigger):
         for b in (ART, LAKE):
             s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         s3.put_object(Bucket=ART, Key="contracts/index.json", Body=json.dumps(INDEX))
+        s3.put_object(Bucket=ART, Key="config/emr_configuration_overrides.json", Body=json.dumps(OVERRIDES))
+        # moto's GetJobRun does not echo configurationOverrides: capture what StartJobRun is sent.
+        boto3.setup_default_session()
+        started: list[dict] = []
+        boto3.DEFAULT_SESSION.events.register(
+            "provide-client-params.emr-serverless.StartJobRun", lambda params, **_: started.append(params)
+        )
         ddb = boto3.client("dynamodb")
         ddb.create_table(
             TableName=TABLE, BillingMode="PAY_PER_REQUEST",
@@ -86,6 +108,8 @@ def env(monkeypatch, landing_trigger):
             "ledger": ledger,
             "runs": runs,
             "job_ledger": job_ledger,
+            "started": started,
+            "s3": s3,
         }
 
 
@@ -104,6 +128,8 @@ def test_a_matching_file_is_recorded_and_starts_the_ingest_job(env):
     assert driver["entryPoint"] == f"s3://{ART}/code/entrypoints/ingest.py"
     assert driver["entryPointArguments"][:4] == ["--env", "dev", "--execution-date", "2024-06-01"]
     assert driver["entryPointArguments"][-2:] == ["--source", "s3_landing"]
+    [request] = env["started"]
+    assert request["configurationOverrides"] == OVERRIDES  # Delta, Glue metastore, logging
     assert env["warnings"]() == []
     # The ingest job's own ledger (file#s3_landing = "loaded") is left to the job, or it would skip the file.
     assert env["job_ledger"]() == []
@@ -159,3 +185,36 @@ def test_a_valid_parquet_file_is_accepted(env):
 def test_an_event_without_s3_records_is_an_error(env):
     with pytest.raises(ValueError, match="no S3 object records"):
         env["mod"].handler({"foo": "bar"})
+
+
+def test_without_the_run_configuration_nothing_is_recorded_or_started(env):
+    env["s3"].delete_object(Bucket=ART, Key="config/emr_configuration_overrides.json")
+    key = "landing/erp/erp_invoices_20240602.csv"
+    with pytest.raises(RuntimeError, match="config/emr_configuration_overrides.json"):
+        env["mod"].handler(env["drop"](key, CSV))
+    # The event is retried by Lambda; the file is neither marked accepted nor started.
+    assert env["ledger"](key) is None and env["runs"]() == []
+
+
+def test_run_configuration_with_unknown_keys_is_refused(env):
+    bad = {**OVERRIDES, "sparkSubmitParameters": "--conf x=y"}
+    env["s3"].put_object(Bucket=ART, Key="config/emr_configuration_overrides.json", Body=json.dumps(bad))
+    with pytest.raises(RuntimeError, match="unknown key\\(s\\) sparkSubmitParameters"):
+        env["mod"].handler(env["drop"]("landing/erp/erp_invoices_20240603.csv", CSV))
+    assert env["runs"]() == []
+
+
+def test_contracts_and_run_configuration_are_cached_per_container(env):
+    mod = env["mod"]
+    env["mod"].handler(env["drop"]("landing/erp/erp_invoices_20240604.csv", CSV))
+    # A warm container does not re-read either document for the next event...
+    env["s3"].delete_object(Bucket=ART, Key="config/emr_configuration_overrides.json")
+    env["s3"].delete_object(Bucket=ART, Key="contracts/index.json")
+    out = mod.handler(env["drop"]("landing/erp/erp_invoices_20240605.csv", CSV))
+    assert out["results"][0]["status"] == "accepted"
+    assert env["started"][-1]["configurationOverrides"] == OVERRIDES
+    # ...until the cache expires (then a missing document is one clear error).
+    for key, (loaded, value) in list(mod._cache.items()):
+        mod._cache[key] = (loaded - mod._CACHE_TTL_SECONDS - 1, value)
+    with pytest.raises(RuntimeError, match="cannot read s3://"):
+        mod.handler(env["drop"]("landing/erp/erp_invoices_20240606.csv", CSV))

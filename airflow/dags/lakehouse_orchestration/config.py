@@ -1,11 +1,16 @@
-"""Load the two files Terraform uploads next to the DAGs: the job graph and the job configuration.
+"""Load the files Terraform uploads next to the DAGs: the job graph, the job configuration and the
+EMR Serverless run configuration.
 
 * ``config/pipeline.yaml`` — the job graph (``emr_jobs/conf/pipeline.yaml``, copied by Terraform).
 * ``config/job_config.json`` — the environment's generated job configuration (docs/interfaces.md).
+* ``config/emr_configuration_overrides.json`` — the StartJobRun ``configurationOverrides`` every job run
+  passes (Delta jars/extension, Glue metastore, S3 + CloudWatch logging with KMS), from the
+  emr_serverless module; the provider cannot set them on the application itself.
 
 ``LAKEHOUSE_DAGS_CONFIG_DIR`` points elsewhere (tests, local runs). In a repository checkout, a missing
 ``pipeline.yaml`` falls back to ``emr_jobs/conf/pipeline.yaml`` so the graph is never retyped; the job
-configuration has no fallback: a DAG without it would start jobs nowhere, so the import fails naming it.
+configuration and the run configuration have no fallback: a DAG without them would start jobs nowhere (or
+without Delta and logging), so the import fails naming the missing file.
 """
 
 from __future__ import annotations
@@ -248,3 +253,50 @@ def load_job_config() -> JobConfig:
             "set LAKEHOUSE_DAGS_CONFIG_DIR to use another folder)"
         )
     return _load_job_config(str(path), path.stat().st_mtime)
+
+
+# StartJobRun configurationOverrides: the two keys the API takes.
+_OVERRIDE_KEYS = ("applicationConfiguration", "monitoringConfiguration")
+OVERRIDES_FILE = "emr_configuration_overrides.json"
+
+
+def parse_run_overrides(raw: Any, origin: Path | str) -> dict[str, Any]:
+    """Check the shape StartJobRun accepts, so a broken file fails the import, not every job run."""
+    if not isinstance(raw, dict) or not raw:
+        _fail(origin, "the EMR configuration overrides must be a non-empty JSON object")
+    unknown = sorted(set(raw) - set(_OVERRIDE_KEYS))
+    if unknown:
+        _fail(
+            origin,
+            f"unknown key(s) {', '.join(unknown)}; configurationOverrides takes {', '.join(_OVERRIDE_KEYS)}",
+        )
+    app = raw.get("applicationConfiguration", [])
+    if not isinstance(app, list) or not all(
+        isinstance(c, dict)
+        and isinstance(c.get("classification"), str)
+        and isinstance(c.get("properties", {}), dict)
+        for c in app
+    ):
+        _fail(origin, "key 'applicationConfiguration' must be a list of {classification, properties} objects")
+    if not isinstance(raw.get("monitoringConfiguration", {}), dict):
+        _fail(origin, "key 'monitoringConfiguration' must be an object")
+    return raw
+
+
+@lru_cache(maxsize=4)
+def _load_run_overrides(path: str, mtime: float) -> dict[str, Any]:
+    try:
+        raw = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise OrchestrationConfigError(f"{path}: not valid JSON ({exc})") from exc
+    return parse_run_overrides(raw, path)
+
+
+def load_run_overrides() -> dict[str, Any]:
+    path = config_dir() / OVERRIDES_FILE
+    if not path.is_file():
+        raise OrchestrationConfigError(
+            f"EMR configuration overrides not found: {path} (Terraform uploads them to dags/config/{OVERRIDES_FILE}; "
+            "set LAKEHOUSE_DAGS_CONFIG_DIR to use another folder)"
+        )
+    return _load_run_overrides(str(path), path.stat().st_mtime)

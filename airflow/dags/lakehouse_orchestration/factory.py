@@ -38,6 +38,7 @@ from lakehouse_orchestration.config import (
     Pipeline,
     load_job_config,
     load_pipeline,
+    load_run_overrides,
 )
 from lakehouse_orchestration.operators import LakehouseJobOperator, check_streaming_run, ensure_streaming_run
 
@@ -133,7 +134,7 @@ def execution_dates(params: dict[str, Any], logical_date: str, environment: str)
     return [(first + timedelta(days=i)).isoformat() for i in range(days)]
 
 
-def build_batch_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig) -> DAG:
+def build_batch_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig, overrides: dict[str, Any]) -> DAG:
     jobs = pipeline.jobs_for(schedule)
     if not jobs:
         raise ValueError(f"schedule {schedule!r} has no jobs in the job graph")
@@ -190,6 +191,7 @@ def build_batch_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig) -> DAG:
                 task_group=groups[job.group],
                 job=asdict(job),
                 job_config=cfg.raw,
+                configuration_overrides=overrides,
                 trigger_rule=rule,
                 outlets=[gold_asset(cfg, job)] if job.group == GOLD_GROUP else [],
                 doc_md=f"`{job.entrypoint} {' '.join(job.cli_args())}` (SLA {job.sla_minutes} min)",
@@ -205,7 +207,7 @@ def build_batch_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig) -> DAG:
     return dag
 
 
-def build_streaming_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig) -> DAG:
+def build_streaming_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig, overrides: dict[str, Any]) -> DAG:
     jobs = pipeline.jobs_for(schedule)
     if not jobs:
         raise ValueError(f"schedule {schedule!r} has no jobs in the job graph")
@@ -235,7 +237,7 @@ def build_streaming_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig) -> DA
                 execution_dates(params or {}, ds, cfg.environment)
                 j = Job(**{**spec, "needs": tuple(spec["needs"]), "schedules": tuple(spec["schedules"])})
                 result = ensure_streaming_run(
-                    cfg, j, ds, run_id, EmrServerlessHook(aws_conn_id=callbacks.AWS_CONN_ID)
+                    cfg, j, ds, run_id, EmrServerlessHook(aws_conn_id=callbacks.AWS_CONN_ID), overrides
                 )
                 print(
                     f"streaming job {j.name}: run {result['job_run_id']} (started now: {result['started']})"
@@ -310,13 +312,13 @@ def publish_freshness_metrics(cfg: JobConfig, events_by_asset: Any) -> list[dict
 
 def build_all() -> dict[str, DAG]:
     """Every DAG of the job graph, keyed by dag_id."""
-    pipeline, cfg = load_pipeline(), load_job_config()
+    pipeline, cfg, overrides = load_pipeline(), load_job_config(), load_run_overrides()
     dags: dict[str, DAG] = {}
     for name, sched in pipeline.schedules.items():
         if not pipeline.jobs_for(name):
             continue
         build = build_batch_dag if sched["cron"] else build_streaming_dag
-        dag = build(name, pipeline, cfg)
+        dag = build(name, pipeline, cfg, overrides)
         dags[dag.dag_id] = dag
     consumer = build_gold_consumer_dag(pipeline, cfg)
     if consumer is not None:

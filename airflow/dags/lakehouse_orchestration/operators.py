@@ -2,8 +2,9 @@
 
 ``LakehouseJobOperator`` is the Amazon provider's ``EmrServerlessStartJobOperator`` (deferrable: the
 worker slot is freed while EMR runs the job; the triggerer watches it) plus what the pipeline needs:
-the entry-point arguments of docs/interfaces.md, the run's source filter, and an SLA check against the
-job run's own EMR timestamps.
+the entry-point arguments of docs/interfaces.md, the configurationOverrides Terraform publishes
+(``config/emr_configuration_overrides.json``: Delta, Glue metastore, logging), the run's source filter,
+and an SLA check against the job run's own EMR timestamps.
 """
 
 from __future__ import annotations
@@ -51,19 +52,6 @@ def spark_submit(cfg: JobConfig, job: Job, execution_date: str, run_id: str) -> 
     }  # fmt: skip
 
 
-def monitoring(cfg: JobConfig) -> dict[str, Any]:
-    """Driver/executor logs to S3 and to the CloudWatch log group Terraform creates for EMR."""
-    return {
-        "monitoringConfiguration": {
-            "s3MonitoringConfiguration": {"logUri": cfg.emr["log_uri"]},
-            "cloudWatchLoggingConfiguration": {
-                "enabled": True,
-                "logGroupName": f"/aws/emr-serverless/{cfg.prefix}",
-            },
-        }
-    }
-
-
 class LakehouseJobOperator(EmrServerlessStartJobOperator):
     """Start one pipeline job on EMR Serverless for one execution date and wait (deferred) for it."""
 
@@ -74,6 +62,7 @@ class LakehouseJobOperator(EmrServerlessStartJobOperator):
         *,
         job: dict[str, Any],
         job_config: dict[str, Any],
+        configuration_overrides: dict[str, Any],
         execution_date: str,
         **kwargs: Any,
     ) -> None:
@@ -90,7 +79,7 @@ class LakehouseJobOperator(EmrServerlessStartJobOperator):
             application_id=cfg.emr["application_id"],
             execution_role_arn=cfg.emr["execution_role_arn"],
             job_driver={},  # built per execution date in execute()
-            configuration_overrides=monitoring(cfg),
+            configuration_overrides=configuration_overrides,
             deferrable=True,
             **kwargs,
         )
@@ -148,7 +137,12 @@ def find_active_run(hook: EmrServerlessHook, application_id: str, name: str) -> 
 
 
 def ensure_streaming_run(
-    cfg: JobConfig, job: Job, execution_date: str, run_id: str, hook: EmrServerlessHook
+    cfg: JobConfig,
+    job: Job,
+    execution_date: str,
+    run_id: str,
+    hook: EmrServerlessHook,
+    configuration_overrides: dict[str, Any],
 ) -> dict[str, str]:
     """Start the continuous job unless a run of it is already active; return its id and whether it started."""
     name = emr_name(cfg.prefix, job.name)
@@ -163,7 +157,7 @@ def ensure_streaming_run(
         mode="STREAMING",  # EMR Serverless streaming job: no run timeout, restarted by EMR on failure
         retryPolicy={"maxFailedAttemptsPerHour": 5},
         jobDriver=spark_submit(cfg, job, execution_date, run_id),
-        configurationOverrides=monitoring(cfg),
+        configurationOverrides=configuration_overrides,
     )
     return {"job_run_id": response["jobRunId"], "started": "true"}
 

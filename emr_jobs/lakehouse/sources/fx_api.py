@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import logging
 import os
-from pathlib import Path
 
 from lakehouse.contracts import load_contract
 from lakehouse.sources import ExtractResult, safe_watermark
@@ -28,7 +27,7 @@ def _endpoint(cfg, base_url: str | None):
         return
     from lakehouse.standins.http_servers import FxStandIn
 
-    data = Path(cfg.lake_root) / "_sources" / "fx_api"
+    data = cfg.sources_dir / "fx_api"
     if not (data / "rates.json").is_file():
         raise FileNotFoundError(f"fx_api stand-in: {data / 'rates.json'} not found (run the generator first)")
     with FxStandIn(data, faults={1: 503}, retry_after="0") as srv:

@@ -7,7 +7,7 @@ Both paths yield the Kafka source's columns (topic, partition, offset, timestamp
 
 * AWS: ``format("kafka")`` with bootstrap servers and SASL settings from the secret (the
   spark-sql-kafka package is provided on EMR).
-* Local: Spark's file source over ``<lake>/_sources/kafka/events/*.jsonl`` (one Kafka record per line).
+* Local: Spark's file source over ``<sources_dir>/kafka/events/*.jsonl`` (one Kafka record per line).
   A real broker on loopback was not used: Kafka's broker is not a Maven jar Spark can start in-process.
 """
 
@@ -99,7 +99,7 @@ def read_stream(cfg, spark, *, path: str | None = None, max_files_per_trigger: i
             F.col("key").cast("string").alias("key"),
             F.col("value").cast("string").alias("value"),
         )
-    folder = path or f"{cfg.spark_root}/_sources/kafka/events"
+    folder = path or str(cfg.sources_dir / "kafka" / "events")
     reader = spark.readStream.schema(RECORD_SCHEMA)
     if max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", str(max_files_per_trigger))

@@ -7,8 +7,6 @@ read wait for the next run (no gap, no double read), and the read is split on ``
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from lakehouse.contracts import load_contract
 from lakehouse.sources import ExtractResult, safe_watermark
 
@@ -18,7 +16,7 @@ REDSHIFT_DRIVER = "com.amazon.redshift.jdbc42.Driver"
 
 def local_connection(cfg) -> dict[str, str]:
     """The embedded H2 database the demo uses (created by lakehouse.standins.jdbc.load_events)."""
-    db = Path(cfg.lake_root) / "_sources" / "redshift" / "db"
+    db = cfg.sources_dir / "redshift" / "db"
     return {
         "url": f"jdbc:h2:file:{db};MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH",
         "user": "sa",

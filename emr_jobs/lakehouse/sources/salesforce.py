@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 from lakehouse.contracts import load_contract
 from lakehouse.sources import ExtractResult, max_watermark, safe_watermark
@@ -129,7 +128,7 @@ def _endpoint(cfg, base_url: str | None):
         return
     from lakehouse.standins.http_servers import SalesforceStandIn
 
-    data = Path(cfg.lake_root) / "_sources" / "salesforce"
+    data = cfg.sources_dir / "salesforce"
     if not data.is_dir():
         raise FileNotFoundError(f"salesforce stand-in: {data} not found (run the generator first)")
     with SalesforceStandIn(data, faults={1: 429, 2: 500}, retry_after="1") as srv:

@@ -2,7 +2,7 @@
 
 AWS: the spark-snowflake connector (``net.snowflake.spark.snowflake``, shipped with EMR) with the
 watermark predicate in the ``query`` option, so Snowflake filters before anything crosses the wire.
-Local: the generated CSV files under ``<lake>/_sources/snowflake/<table>/`` filtered by the same rule."""
+Local: the generated CSV files under ``<sources_dir>/snowflake/<table>/`` filtered by the same rule."""
 
 from __future__ import annotations
 
@@ -63,10 +63,8 @@ def extract(cfg, spark, execution_date, watermarks: dict[str, str | None], **_) 
             )
             df = df.toDF(*[c.lower() for c in df.columns])  # Snowflake upper-cases identifiers
         else:
-            folder = f"{cfg.lake_root.rstrip('/')}/_sources/snowflake/{t}"
-            from pathlib import Path
-
-            if cfg.is_local_lake and not Path(folder.removeprefix("file://")).is_dir():
+            folder = str(cfg.sources_dir / "snowflake" / t)
+            if not (cfg.sources_dir / "snowflake" / t).is_dir():
                 raise FileNotFoundError(f"snowflake stand-in: {folder} not found (run the generator first)")
             df = spark.read.option("header", True).option("inferSchema", False).csv(folder)
             if wm:

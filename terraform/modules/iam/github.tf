@@ -295,7 +295,7 @@ data "aws_iam_policy_document" "github_apply" {
   statement {
     sid       = "EmrServerlessManage"
     actions   = ["emr-serverless:UpdateApplication", "emr-serverless:DeleteApplication", "emr-serverless:StartApplication", "emr-serverless:StopApplication", "emr-serverless:UntagResource"]
-    resources = [local.emr_app_arn]
+    resources = [local.emr_apps_arn]
     condition {
       test     = "StringEquals"
       variable = "aws:ResourceTag/Environment"

@@ -19,9 +19,11 @@ locals {
   glue_db_arns     = [for l, d in var.names.glue_databases : "arn:${local.partition}:glue:${local.arn_tail}:database/${d}"]
   glue_table_arns  = [for l, d in var.names.glue_databases : "arn:${local.partition}:glue:${local.arn_tail}:table/${d}/*"]
 
-  topic_arns      = { for k, n in var.names.topics : k => "arn:${local.partition}:sns:${local.arn_tail}:${n}" }
-  emr_app_arn     = "arn:${local.partition}:emr-serverless:${local.arn_tail}:/applications/*"
-  emr_run_arn     = "arn:${local.partition}:emr-serverless:${local.arn_tail}:/applications/*/jobruns/*"
+  topic_arns = { for k, n in var.names.topics : k => "arn:${local.partition}:sns:${local.arn_tail}:${n}" }
+  # Runtime roles act on this environment's application only; job-run actions authorise on its runs.
+  emr_apps_arn    = "arn:${local.partition}:emr-serverless:${local.arn_tail}:/applications/*"
+  emr_app_arn     = var.emr_application_arn
+  emr_run_arn     = "${var.emr_application_arn}/jobruns/*"
   emr_log_group   = "arn:${local.partition}:logs:${local.arn_tail}:log-group:${var.names.emr_log_group}"
   lambda_log_arns = { for k, fn in var.names.lambda_functions : k => "arn:${local.partition}:logs:${local.arn_tail}:log-group:/aws/lambda/${fn}" }
   mwaa_env_arn    = "arn:${local.partition}:airflow:${local.arn_tail}:environment/${var.names.mwaa_environment}"
@@ -231,20 +233,21 @@ data "aws_iam_policy_document" "landing_trigger" {
   }
 
   statement {
-    sid       = "ContractsAndConfigRead"
+    # The landing contract index and the StartJobRun configuration overrides, nothing else.
+    sid       = "ContractIndexAndRunConfigRead"
     actions   = ["s3:GetObject"]
-    resources = ["${local.code_arn}/contracts/*", "${local.code_arn}/config/*"]
+    resources = ["${local.code_arn}/contracts/index.json", "${local.code_arn}/${var.emr_configuration_overrides_key}"]
   }
 
   statement {
     sid       = "LandingLedger"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [var.state_table_arn]
   }
 
   statement {
     sid       = "StartIngestRun"
-    actions   = ["emr-serverless:StartJobRun", "emr-serverless:GetApplication"]
+    actions   = ["emr-serverless:StartJobRun"]
     resources = [local.emr_app_arn]
     dynamic "condition" {
       for_each = local.abac_tags
@@ -355,9 +358,40 @@ data "aws_iam_policy_document" "mwaa" {
   }
 
   statement {
+    # PutMetricData has no resource type; the namespaces scope it: MWAA's own environment metrics and
+    # the pipeline metrics the DAG callbacks publish.
     sid       = "Metrics"
     actions   = ["cloudwatch:PutMetricData"]
-    resources = ["*"] # PutMetricData has no resource type
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["AmazonMWAA", var.metrics_namespace]
+    }
+  }
+
+  statement {
+    sid       = "Alerts"
+    actions   = ["sns:Publish"]
+    resources = values(local.topic_arns)
+  }
+
+  statement {
+    sid       = "SlackWebhook"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [for k, a in var.secret_arns : a if k == "slack-webhook"]
+  }
+
+  statement {
+    # Encrypted topics (logs key) and the Slack secret (secrets key), only through those services.
+    sid       = "AlertKeys"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arns.logs, var.kms_key_arns.secrets]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]
+    }
   }
 
   statement {
@@ -379,8 +413,8 @@ data "aws_iam_policy_document" "mwaa" {
 
   statement {
     sid       = "RunJobs"
-    actions   = ["emr-serverless:StartJobRun", "emr-serverless:GetJobRun", "emr-serverless:CancelJobRun", "emr-serverless:GetApplication", "emr-serverless:StartApplication", "emr-serverless:StopApplication", "emr-serverless:ListJobRuns"]
-    resources = [local.emr_app_arn, local.emr_run_arn]
+    actions   = ["emr-serverless:GetApplication", "emr-serverless:StartApplication", "emr-serverless:StartJobRun", "emr-serverless:ListJobRuns"]
+    resources = [local.emr_app_arn]
     dynamic "condition" {
       for_each = local.abac_tags
       content {
@@ -389,6 +423,13 @@ data "aws_iam_policy_document" "mwaa" {
         values   = [condition.value]
       }
     }
+  }
+
+  statement {
+    # Job runs carry no tags of their own: they are scoped by the application ARN they live under.
+    sid       = "WatchJobRuns"
+    actions   = ["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"]
+    resources = [local.emr_run_arn]
   }
 
   statement {

@@ -95,6 +95,27 @@ variable "emr_log_prefix" {
   }
 }
 
+variable "emr_application_arn" {
+  description = "ARN of the EMR Serverless application the runtime roles (MWAA, landing trigger, failure notifier) start and watch runs on."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:emr-serverless:[a-z0-9-]+:[0-9]{12}:/applications/[A-Za-z0-9]+$", var.emr_application_arn))
+    error_message = "emr_application_arn must be an EMR Serverless application ARN (arn:aws:emr-serverless:<region>:<account>:/applications/<id>)."
+  }
+}
+
+variable "emr_configuration_overrides_key" {
+  description = "Key in the artifacts bucket of the StartJobRun configurationOverrides JSON (read by the landing trigger)."
+  type        = string
+  default     = "config/emr_configuration_overrides.json"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9/_.-]+\\.json$", var.emr_configuration_overrides_key))
+    error_message = "emr_configuration_overrides_key must be an S3 key ending in .json."
+  }
+}
+
 variable "metrics_namespace" {
   description = "CloudWatch namespace the jobs publish to (Lakehouse/<env>)."
   type        = string

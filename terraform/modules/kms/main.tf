@@ -12,15 +12,17 @@ locals {
 
   # Services that use a key on behalf of a caller in this account (the caller also needs IAM permission).
   via_services = {
-    lake    = ["s3", "glue", "athena", "emr-serverless", "sqs", "airflow", "lakeformation"]
-    logs    = ["logs", "sns"]
-    secrets = ["secretsmanager", "dynamodb", "ssm"]
+    lake = ["s3", "glue", "athena", "emr-serverless", "sqs", "airflow", "lakeformation"]
+    logs = ["logs", "sns"]
+    # lambda: the functions' environment variables are encrypted with this key; the function's role
+    # decrypts them through Lambda at cold start (its IAM policy grants kms:Decrypt on this key).
+    secrets = ["secretsmanager", "dynamodb", "ssm", "lambda"]
   }
 
   descriptions = {
     lake    = "Lake data: S3 buckets, Glue catalog, Athena results, EMR Serverless, MWAA"
     logs    = "Operational logs and alerts: CloudWatch Logs, SNS topics"
-    secrets = "Secrets and pipeline state: Secrets Manager, DynamoDB"
+    secrets = "Secrets and pipeline state: Secrets Manager, DynamoDB, Lambda environment variables"
   }
 
   admin_actions = [
