@@ -6,7 +6,13 @@ Exit 1 if any table's row balance does not hold."""
 
 from __future__ import annotations
 
-from lakehouse.sources import SOURCES
+import sys
+
+from lakehouse import assets
+
+assets.ensure(sys.argv[1:])  # conf + contracts when running from the zip on EMR
+
+from lakehouse.sources import SOURCES  # noqa: E402 - after assets.ensure
 
 JOB_NAMES = {
     "snowflake": "extract_snowflake",

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import sys
 
-from lakehouse.jobs import execution_date_arg, main
+from lakehouse import assets
+
+assets.ensure(sys.argv[1:])  # conf + contracts when running from the zip on EMR
+
+from lakehouse.jobs import execution_date_arg, main  # noqa: E402 - after assets.ensure
 
 JOB = "maintenance"
 TASKS = ("optimize_vacuum", "health", "register_catalog", "lineage", "backfill")

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import sys
 
-from lakehouse.jobs import main
+from lakehouse import assets
+
+assets.ensure(sys.argv[1:])  # conf + contracts when running from the zip on EMR
+
+from lakehouse.jobs import main  # noqa: E402 - after assets.ensure
 
 JOB = "transform"
 STEP_JOBS = {"silver": "bronze_to_silver", "gold": "silver_to_gold"}

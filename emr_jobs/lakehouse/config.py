@@ -23,8 +23,9 @@ from typing import Any
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 LAYERS = ("landing", "bronze", "silver", "gold", "quarantine", "audit", "checkpoints")
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-CONTRACTS_DIR = REPO_ROOT / "glue"
+# Set by lakehouse.assets.ensure() when the package runs from a zip (EMR --py-files); else the checkout's.
+CONF_DIR = Path(os.environ.get("LAKEHOUSE_CONF_DIR") or Path(__file__).resolve().parents[1] / "conf")
+CONTRACTS_DIR = Path(os.environ.get("LAKEHOUSE_CONTRACTS_DIR") or REPO_ROOT / "glue")
 
 
 class ConfigError(ValueError):

@@ -25,32 +25,39 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lakehouse.config import LAYERS
+from lakehouse.config import CONTRACTS_DIR, LAYERS, REPO_ROOT
 
 SUMMARY_LAYERS = ("bronze", "silver", "gold", "quarantine")
 
 
 def prepare_sources(spark, cfg, *, scale: float, seed: int = 42, log=print) -> dict:
-    """Generate the source data and load the Redshift stand-in once; later runs reuse them."""
+    """Generate the source data and load the Redshift stand-in once; later runs reuse them.
+
+    Stand-in data lives in ``cfg.sources_dir`` (a local folder); landing files go to the lake's ``landing/``
+    prefix — the local lake, or the lake bucket when the lake is on S3 (the emulator run).
+    """
     from lakehouse.generator import generate
     from lakehouse.sources.redshift import local_connection
     from lakehouse.standins.jdbc import load_events
 
-    root = Path(cfg.lake_root)
-    sources = cfg.sources_dir  # <lake>/_sources, where generate() writes next to <lake>/landing
+    sources = cfg.sources_dir
+    if sources.name != "_sources":
+        raise ValueError(
+            f"LAKEHOUSE_SOURCES_DIR must end in '_sources' (the generator's layout), got {sources}"
+        )
+    root = sources.parent  # the generator writes <root>/_sources and <root>/landing
     manifest_path = sources / "manifest.json"
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
-        log(
-            f"source data: reusing {manifest_path.parent} (scale {manifest['scale']}, seed {manifest['seed']})"
-        )
+        log(f"source data: reusing {sources} (scale {manifest['scale']}, seed {manifest['seed']})")
     else:
         t0 = time.monotonic()
-        log(
-            f"source data: generating at scale {scale} (seed {seed}) into {sources} and {root / 'landing'}"
-        )
+        log(f"source data: generating at scale {scale} (seed {seed}) into {sources} and {root / 'landing'}")
         manifest = generate(root, scale=scale, seed=seed, spark=spark)
         log(f"source data: generated in {time.monotonic() - t0:.1f}s: {json.dumps(manifest['counts'])}")
+    if not cfg.is_local_lake:
+        n = upload_landing(cfg, root / "landing")
+        log(f"landing files: {n} uploaded to {cfg.lake_root}/landing/")
     h2 = sources / "redshift" / "db.mv.db"
     if not h2.is_file():
         n = load_events(spark, local_connection(cfg), sources / "redshift" / "behaviour_events.csv")
@@ -58,17 +65,29 @@ def prepare_sources(spark, cfg, *, scale: float, seed: int = 42, log=print) -> d
     return manifest
 
 
+def upload_landing(cfg, folder: Path) -> int:
+    """Put the generated landing files under the lake bucket's landing/ prefix (what the S3 source reads)."""
+    from lakehouse.aws import client
+
+    bucket = cfg.lake_root.split("://", 1)[1].split("/", 1)[0]
+    s3 = client("s3", cfg.region, cfg.endpoint_url)
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
+    for path in files:
+        s3.upload_file(str(path), bucket, f"landing/{path.relative_to(folder).as_posix()}")
+    return len(files)
+
+
 def table_rows(spark, cfg) -> list[dict[str, Any]]:
-    """Row count of every Delta table in the summary layers."""
+    """Row count of every table with a contract in the summary layers (works for a local or an S3 lake)."""
     from lakehouse import tables as io
+    from lakehouse.contracts import all_contracts
 
     out = []
     for layer in SUMMARY_LAYERS:
-        base = Path(cfg.lake_root) / layer
-        if not base.is_dir():
-            continue
-        for d in sorted(p for p in base.iterdir() if (p / "_delta_log").is_dir()):
-            out.append({"layer": layer, "table": d.name, "rows": io.read(spark, cfg, layer, d.name).count()})
+        for contract in all_contracts(layer) if (CONTRACTS_DIR / layer).is_dir() else []:
+            if io.exists(spark, cfg, layer, contract.table):
+                rows = io.read(spark, cfg, layer, contract.table).count()
+                out.append({"layer": layer, "table": contract.table, "rows": rows})
     return out
 
 
@@ -172,22 +191,26 @@ def main(argv: list[str] | None = None) -> int:
         help="default: the last day of the generated data",
     )
     p.add_argument("--schedule", default="daily")
+    p.add_argument("--env", default="local", help="with --config-uri: run from a Terraform job configuration")
+    p.add_argument("--config-uri", default=None, help="job_config.json uploaded by terraform apply")
+    p.add_argument("--summary-json", default=None, help="also write the run summary to this file")
     args = p.parse_args(argv)
     # The JSON job logs stay available (LAKEHOUSE_LOG_LEVEL=INFO); by default the demo shows progress only.
     os.environ.setdefault("LAKEHOUSE_LOG_LEVEL", "WARNING")
     started = time.monotonic()
     try:
-        cfg = config_mod.load("local")
+        cfg = config_mod.load(args.env, args.config_uri)
     except config_mod.ConfigError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
-    for layer in LAYERS:
-        Path(cfg.lake_root, layer).mkdir(parents=True, exist_ok=True)
+    if cfg.is_local_lake:
+        for layer in LAYERS:
+            Path(cfg.lake_root, layer).mkdir(parents=True, exist_ok=True)
     print(f"lake: {cfg.lake_root}", flush=True)
 
     from lakehouse.spark import build_session
 
-    spark = build_session("lakehouse-demo", region=cfg.region)
+    spark = build_session("lakehouse-demo", region=cfg.region, endpoint_url=cfg.endpoint_url)
     try:
         manifest = prepare_sources(spark, cfg, scale=args.scale, seed=args.seed)
         exec_date = args.execution_date or date.fromisoformat(manifest["end_date"])
@@ -201,7 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         print_summary(summary)
         from lakehouse.report import write_run_report
 
-        html, js = write_run_report(summary, Path(cfg.lake_root) / "audit" / "reports")
+        reports = Path(cfg.lake_root) / "audit" / "reports" if cfg.is_local_lake else REPO_ROOT / "reports"
+        html, js = write_run_report(summary, reports)
+        if args.summary_json:
+            Path(args.summary_json).write_text(json.dumps(summary, default=str, indent=2))
         print(f"\nrun report: {html}\n            {js}")
         return 0 if result.status == "succeeded" else 1
     finally:

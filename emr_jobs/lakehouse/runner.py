@@ -36,7 +36,10 @@ from lakehouse.accounting import Accounting, merge_all
 from lakehouse.config import CONF_DIR
 
 PIPELINE_FILE = CONF_DIR / "pipeline.yaml"
-ENTRYPOINTS_DIR = Path(__file__).resolve().parents[1] / "entrypoints"
+# Next to the package in the checkout; set LAKEHOUSE_ENTRYPOINTS_DIR when the package runs from a zip.
+ENTRYPOINTS_DIR = Path(
+    os.environ.get("LAKEHOUSE_ENTRYPOINTS_DIR") or Path(__file__).resolve().parents[1] / "entrypoints"
+)
 KNOWN_ENTRYPOINTS = ("ingest.py", "transform.py", "quality.py", "maintenance.py", "stream.py")
 FAIL_AFTER_ENV = "LAKEHOUSE_FAIL_AFTER"
 _JOB_KEYS = {"entrypoint", "args", "group", "needs", "schedules", "sla_minutes"}
