@@ -28,7 +28,6 @@ import pytest
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-EXECUTION_DATE = "2026-11-25"
 PHASES: dict[str, float] = {}
 
 
@@ -219,21 +218,27 @@ def test_apply_created_the_state_table_log_groups_and_alarms(platform):
 
 @pytest.fixture(scope="module")
 def pipeline_run(platform, emulator):
-    """Run the daily pipeline from the uploaded artifacts: the zip on PYTHONPATH, the uploaded config."""
+    """Run the daily pipeline from what the apply uploaded: the package zip, the entry points, conf and
+    contracts from the artifacts bucket, and the generated job configuration."""
+    from lakehouse.assets import fetch
+
     _, outputs, tmp = platform
     cfg = _job_config(outputs)
     artifacts = _bucket_of(cfg["artifacts_root"])
     code = tmp / "code"
-    code.mkdir(exist_ok=True)
     for key in _keys(artifacts, "code/"):
         dest = code / key.removeprefix("code/")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(_s3().get_object(Bucket=artifacts, Key=key)["Body"].read())
-    env = dict(
-        os.environ,
-        **emulator.aws_env(),
-        PYTHONPATH=str(code / "lakehouse.zip"),
-        LAKEHOUSE_SOURCES_DIR=str(tmp / "sources"),
+    conf_dir, contracts_dir = fetch(outputs["job_config_uri"], tmp / "assets")  # what EMR entry points do
+    env = dict(os.environ, **emulator.aws_env())
+    env.update(
+        PYTHONPATH=str(code / "lakehouse.zip"),  # the uploaded package, not the checkout
+        LAKEHOUSE_CONF_DIR=str(conf_dir),
+        LAKEHOUSE_CONTRACTS_DIR=str(contracts_dir),
+        LAKEHOUSE_ENTRYPOINTS_DIR=str(code / "entrypoints"),
+        LAKEHOUSE_SOURCES_DIR=str(tmp / "standins" / "_sources"),  # the local stand-ins' data
+        LAKEHOUSE_LOG_LEVEL="WARNING",
     )
     summary_path = tmp / "summary.json"
     with phase("pipeline run (daily, emulated S3)"):
@@ -241,16 +246,12 @@ def pipeline_run(platform, emulator):
             [
                 sys.executable,
                 "-m",
-                "lakehouse.runner",
+                "lakehouse.demo",
                 "--env",
                 "local",
                 "--config-uri",
                 outputs["job_config_uri"],
-                "--execution-date",
-                EXECUTION_DATE,
-                "--schedule",
-                "daily",
-                "--generate-scale",
+                "--scale",
                 "0.02",
                 "--summary-json",
                 str(summary_path),
@@ -261,7 +262,7 @@ def pipeline_run(platform, emulator):
             text=True,
             timeout=2400,
         )
-    assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
+    assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-6000:]
     return cfg, json.loads(summary_path.read_text())
 
 
