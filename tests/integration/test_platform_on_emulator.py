@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+# One apply, the real jobs, a plan and a destroy: far longer than a unit test (pyproject default 900 s).
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600)]
 
 REPO = Path(__file__).resolve().parents[2]
 PHASES: dict[str, float] = {}
