@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -93,7 +94,9 @@ def apply_patches() -> None:
     original_revoke = lakeformation.LakeFormationBackend.revoke_permissions
 
     def revoke_permissions(self, catalog_id, principal, resource, *args, **kwargs):
-        before = {repr(sorted(p.__dict__.items())) for p in self.grants.get(catalog_id, _NoGrants).permissions}
+        before = {
+            repr(sorted(p.__dict__.items())) for p in self.grants.get(catalog_id, _NoGrants).permissions
+        }
         original_revoke(self, catalog_id, principal, resource, *args, **kwargs)
         after = {repr(sorted(p.__dict__.items())) for p in self.grants.get(catalog_id, _NoGrants).permissions}
         if before == after:
@@ -125,6 +128,7 @@ def _answers(endpoint: str) -> bool:
 class Emulator:
     endpoint: str
     process: subprocess.Popen | None = None  # None: not ours (e.g. LocalStack); never stopped by us
+    log_path: Path | None = None
 
     @classmethod
     def start(cls, port: int | None = None, timeout: float = 60.0) -> Emulator:
@@ -136,22 +140,24 @@ class Emulator:
         env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
         env.pop("AWS_ENDPOINT_URL", None)
         repo = Path(__file__).resolve().parents[2]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator.launcher", "serve", "--port", str(port)],
-            cwd=repo,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        # The server logs every request: to a file, never a pipe nobody drains (a full pipe blocks moto).
+        with tempfile.NamedTemporaryFile(prefix=f"moto-{port}-", suffix=".log", delete=False) as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.emulator.launcher", "serve", "--port", str(port)],
+                cwd=repo,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         endpoint = f"http://{HOST}:{port}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
+                err = Path(log.name).read_text(errors="replace")[-500:]
                 raise EmulatorError(f"moto server exited at start (code {proc.returncode}): {err.strip()}")
             if _answers(endpoint):
-                return cls(endpoint, proc)
+                return cls(endpoint, proc, Path(log.name))
             time.sleep(0.2)
         proc.kill()
         raise EmulatorError(f"moto server did not answer on {endpoint} within {timeout:.0f}s")
@@ -171,8 +177,8 @@ class Emulator:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
+        if self.log_path:
+            self.log_path.unlink(missing_ok=True)
 
     def aws_env(self) -> dict[str, str]:
         """Environment for clients (boto3, Terraform, Spark) that should talk to this emulator."""
