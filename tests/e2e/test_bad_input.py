@@ -9,8 +9,9 @@ pytestmark = pytest.mark.spark
 
 
 def _quarantine(spark, cfg) -> Counter:
-    from lakehouse import tables as io
     from pyspark.sql import functions as F
+
+    from lakehouse import tables as io
 
     rows = (
         io.read(spark, cfg, "quarantine", "quarantined_rows")

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.spark
 
 def test_failure_in_the_middle_of_publishing_rolls_gold_back(spark, lakes, baseline, monkeypatch):
     from delta.tables import DeltaTable
+
     from lakehouse import tables as io
     from lakehouse.gold import GOLD_TABLES
     from lakehouse.runner import run

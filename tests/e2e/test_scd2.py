@@ -10,6 +10,7 @@ pytestmark = pytest.mark.spark
 
 def test_changed_customer_opens_new_version_and_rerun_changes_nothing(spark, lakes, baseline):
     from delta.tables import DeltaTable
+
     from lakehouse import tables as io
     from lakehouse.runner import run
 

@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "sources"))
 from helpers import make_ctx  # noqa: E402
+
 from lakehouse import bronze, tables  # noqa: E402
 from lakehouse.contracts import load_contract, spark_type  # noqa: E402
 from lakehouse.generator import defect_counts, generate  # noqa: E402

@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+
 from lakehouse.contracts import ContractError, all_contracts, load_contract, load_contract_file
 
 

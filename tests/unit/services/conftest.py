@@ -8,8 +8,9 @@ import pytest
 @pytest.fixture
 def aws(monkeypatch):
     """moto's in-process AWS with fake credentials; boto3 clients built inside it are mocked."""
-    from lakehouse import aws as aws_mod
     from moto import mock_aws
+
+    from lakehouse import aws as aws_mod
 
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from lakehouse.dq import DQConfigError, DQError, load_suite, raise_for_critical, run_suite, write_results
 
 pytestmark = pytest.mark.spark

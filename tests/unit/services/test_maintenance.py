@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from lakehouse import maintenance as m
 from lakehouse.config import ConfigError
 

@@ -7,6 +7,7 @@ import re
 from xml.etree import ElementTree
 
 import pytest
+
 from lakehouse.report import write_run_report
 
 SUMMARY = {

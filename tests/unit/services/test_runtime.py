@@ -9,11 +9,18 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+
 from lakehouse import jobs
 from lakehouse.config import ConfigError
 from lakehouse.logs import get_logger
 from lakehouse.metrics import Metrics, estimate_emr_cost, load_pricing
 from lakehouse.secrets import SecretError, clear_cache, get_secret
+
+
+@pytest.fixture(autouse=True)
+def info_logs(monkeypatch):
+    # Other suites (the e2e runs, the demo) quiet the job logs to WARNING; these tests read INFO lines.
+    monkeypatch.setenv("LAKEHOUSE_LOG_LEVEL", "INFO")
 
 
 # ---- logs ------------------------------------------------------------------------------------------

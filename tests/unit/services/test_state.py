@@ -6,6 +6,7 @@ import multiprocessing
 import threading
 
 import pytest
+
 from lakehouse.state import (
     DynamoStateStore,
     LocalStateStore,

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from lakehouse.config import embedded_default, validate
 from lakehouse.sources import salesforce
 from lakehouse.sources.http import HttpClient, SourceUnavailable

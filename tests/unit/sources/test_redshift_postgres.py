@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from lakehouse.sources import redshift
 from lakehouse.standins import jdbc
 

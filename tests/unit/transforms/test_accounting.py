@@ -1,4 +1,5 @@
 import pytest
+
 from lakehouse.accounting import Accounting, AccountingError, assert_balanced, merge_all
 
 

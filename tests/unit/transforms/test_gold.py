@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+
 from lakehouse import gold as G
 
 pytestmark = pytest.mark.spark

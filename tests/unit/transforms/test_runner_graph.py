@@ -3,6 +3,7 @@
 import textwrap
 
 import pytest
+
 from lakehouse.runner import PIPELINE_FILE, PipelineError, load_pipeline
 
 HEAD = """

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+
 from lakehouse import silver as S
 
 pytestmark = pytest.mark.spark

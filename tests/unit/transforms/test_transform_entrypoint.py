@@ -54,7 +54,16 @@ def test_failing_body_exits_1_and_releases_the_lock(transform, tmp_lake, monkeyp
     def boom(ctx):
         raise RuntimeError("silver exploded")
 
-    argv = ["--env", "local", "--execution-date", "2024-06-30", "--config-uri", str(cfg_file), "--step", "silver"]
+    argv = [
+        "--env",
+        "local",
+        "--execution-date",
+        "2024-06-30",
+        "--config-uri",
+        str(cfg_file),
+        "--step",
+        "silver",
+    ]
     rc, _ = _run(transform, argv, boom)
     assert rc == 1
     rc, calls = _run(transform, argv)  # the lock was released: the next run is not refused
