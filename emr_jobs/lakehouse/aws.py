@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str, region: str | None = None, endpoint_url: str | None = None):
     import boto3
 
