@@ -55,7 +55,13 @@ class Terraform:
     def __init__(self, workdir: Path, env: dict[str, str], endpoint: str):
         self.workdir = workdir
         self.env = env
-        self.vars = [f"-var-file={REPO / 'environments/local.tfvars'}", f"-var=emulator_endpoint={endpoint}"]
+        self.vars = [
+            f"-var-file={REPO / 'environments/local.tfvars'}",
+            f"-var=emulator_endpoint={endpoint}",
+            # moto serves every call from one Python process; fewer parallel calls avoid its write races
+            # (a Glue CreateTable answered AlreadyExists under the default parallelism of 10).
+            "-parallelism=4",
+        ]
 
     @classmethod
     def prepare(cls, tmp: Path, env: dict[str, str], endpoint: str) -> Terraform:
