@@ -11,6 +11,9 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
 * Lake Formation: revoking a permission that is not there answers success, where AWS answers
   InvalidInputException "No permissions revoked. Grantee has no …" — the Terraform provider revokes until
   it sees that error, so every destroy retried for ever.
+* Glue: under load the Terraform provider's SDK retries a ``CreateTable`` whose first attempt moto already
+  served (the reply was lost), and the retry fails with AlreadyExists; a repeat of the identical request now
+  returns the table, so one lost reply does not fail the apply (a different definition still fails).
 * Athena: ``DeleteNamedQuery`` is not implemented (the provider retries for ever) and ``GetNamedQuery`` of a
   missing id crashes instead of answering InvalidRequestException.
 
@@ -56,6 +59,7 @@ def apply_patches() -> None:
 
     import moto.athena.responses as athena
     import moto.emrserverless.models as emr
+    import moto.glue.models as glue
     import moto.iam.access_control as access
     import moto.iam.policy_conditions as conditions
     import moto.lakeformation.exceptions as lf_errors
@@ -103,6 +107,16 @@ def apply_patches() -> None:
             raise lf_errors.InvalidInput("No permissions revoked. Grantee has no permissions on the resource")
 
     lakeformation.LakeFormationBackend.revoke_permissions = revoke_permissions
+
+    original_create_table = glue.GlueBackend.create_table
+
+    def create_table(self, database_name, table_name, table_input, *args, **kwargs):
+        existing = self.get_database(database_name).tables.get(table_name)
+        if existing is not None and existing.versions.get(str(existing._current_version)) == table_input:
+            return existing
+        return original_create_table(self, database_name, table_name, table_input, *args, **kwargs)
+
+    glue.GlueBackend.create_table = create_table
 
 
 def free_port() -> int:
