@@ -218,8 +218,13 @@ def test_apply_created_the_state_table_log_groups_and_alarms(platform):
     groups = {g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]}
     assert any(g.startswith("/aws/emr-serverless/") for g in groups)
     alarms = client("cloudwatch").describe_alarms()["MetricAlarms"]
-    metric_names = {a.get("MetricName") for a in alarms}
-    assert {"JobFailed", "DQCriticalFailures"} <= metric_names
+    # Alarms read the jobs' metrics by name, directly or through a Metrics Insights expression.
+    watched = " ".join(
+        [a.get("MetricName") or "" for a in alarms]
+        + [m.get("Expression") or "" for a in alarms for m in a.get("Metrics", [])]
+    )
+    for metric in ("JobFailed", "DQCriticalFailures", "DurationSeconds", "RecordsIn"):
+        assert metric in watched, f"no alarm watches {metric}"
 
 
 # ---- 4 + 5. the real jobs against the emulated lake -----------------------------------------------------
