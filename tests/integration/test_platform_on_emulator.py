@@ -223,7 +223,7 @@ def test_apply_created_the_state_table_log_groups_and_alarms(platform):
         [a.get("MetricName") or "" for a in alarms]
         + [m.get("Expression") or "" for a in alarms for m in a.get("Metrics", [])]
     )
-    for metric in ("JobFailed", "DQCriticalFailures", "DurationSeconds", "RecordsIn"):
+    for metric in ("JobFailed", "DQCriticalFailures", "DurationSeconds"):
         assert metric in watched, f"no alarm watches {metric}"
 
 
