@@ -4,7 +4,8 @@ This is the only place that adjusts emulator defaults; each patch is a documente
 product change (see DESIGN.md "What the emulators can and cannot do"):
 
 * EMR Serverless: moto creates applications in state STARTED, but AWS (and the Terraform provider, which
-  waits for it) starts them in CREATED.
+  waits for it) starts them in CREATED; and it drops ``architecture`` (AWS default X86_64), so every plan
+  showed a change — the launcher keeps what the request said.
 * IAM/S3 policy conditions: moto treats a condition it cannot evaluate (``Bool``, ``Numeric*``, keys it never
   supplies such as ``aws:SecureTransport`` / ``s3:TlsVersion``) as matching, so the TLS-only Deny on every
   bucket would deny every request. As in IAM, such a statement simply does not apply.
@@ -59,6 +60,7 @@ def apply_patches() -> None:
 
     import moto.athena.responses as athena
     import moto.emrserverless.models as emr
+    import moto.emrserverless.responses as emr_responses
     import moto.glue.models as glue
     import moto.iam.access_control as access
     import moto.iam.policy_conditions as conditions
@@ -66,6 +68,19 @@ def apply_patches() -> None:
     import moto.lakeformation.models as lakeformation
 
     emr.APPLICATION_STATUS = "CREATED"  # AWS creates applications in CREATED, not STARTED
+
+    original_create_application = emr_responses.EMRServerlessResponse.create_application
+
+    def create_application(self):
+        before = set(self.emrserverless_backend.applications)
+        result = original_create_application(self)
+        for app_id in set(self.emrserverless_backend.applications) - before:
+            self.emrserverless_backend.applications[app_id].architecture = (
+                self._get_param("architecture") or "X86_64"
+            )
+        return result
+
+    emr_responses.EMRServerlessResponse.create_application = create_application
 
     original_permitted = access.IAMPolicyStatement.is_action_permitted
 
