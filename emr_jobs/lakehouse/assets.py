@@ -31,20 +31,15 @@ def _config_uri(argv: list[str]) -> str | None:
     return os.environ.get("LAKEHOUSE_CONFIG_URI")
 
 
-def _s3():
-    import boto3
-
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return boto3.client("s3", region_name=region, endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
-
-
 def fetch(config_uri: str, dest: Path) -> tuple[Path, Path]:
     """Download ``code/conf/**`` and ``contracts/**`` of the artifacts bucket named in the job config."""
     if not config_uri.startswith("s3://"):
         raise ValueError(
             f"--config-uri must be an s3:// URI when the code runs from a zip, got {config_uri!r}"
         )
-    s3 = _s3()
+    from lakehouse.aws import client  # stdlib + boto3 only: safe before lakehouse.config is imported
+
+    s3 = client("s3")
     bucket, key = config_uri[len("s3://") :].split("/", 1)
     cfg = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     artifacts = (cfg.get("artifacts_root") or "").removeprefix("s3://").split("/", 1)[0]

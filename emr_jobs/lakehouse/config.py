@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakehouse.spark import running_on_emr  # spark.py imports pyspark only inside build_session
+
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 LAYERS = ("landing", "bronze", "silver", "gold", "quarantine", "audit", "checkpoints")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -88,9 +90,16 @@ class Config:
     def spark_root(self) -> str:
         """The lake root as Spark addresses it (s3:// becomes s3a:// off EMR)."""
         root = self.lake_root.rstrip("/")
-        if root.startswith("s3://") and not _on_emr():
+        if root.startswith("s3://") and not running_on_emr():
             root = "s3a://" + root[len("s3://") :]
         return root
+
+    @property
+    def lake_bucket(self) -> str | None:
+        """The lake bucket's name when the lake is on S3, else None."""
+        if self.is_local_lake:
+            return None
+        return self.lake_root.split("://", 1)[1].split("/", 1)[0]
 
     @property
     def sources_dir(self) -> Path:
@@ -111,10 +120,6 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in _SCHEMA}
-
-
-def _on_emr() -> bool:
-    return bool(os.environ.get("EMR_SERVERLESS_APPLICATION_ID") or os.environ.get("AWS_EMR_JOB_RUN_ID"))
 
 
 def default_lake_dir() -> Path:

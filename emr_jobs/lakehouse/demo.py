@@ -69,7 +69,7 @@ def upload_landing(cfg, folder: Path) -> int:
     """Put the generated landing files under the lake bucket's landing/ prefix (what the S3 source reads)."""
     from lakehouse.aws import client
 
-    bucket = cfg.lake_root.split("://", 1)[1].split("/", 1)[0]
+    bucket = cfg.lake_bucket
     s3 = client("s3", cfg.region, cfg.endpoint_url)
     files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
     for path in files:

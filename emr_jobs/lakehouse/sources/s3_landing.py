@@ -38,7 +38,7 @@ def list_files(cfg) -> list[tuple[str, int, str]]:
     else:
         from lakehouse.aws import client
 
-        bucket = cfg.lake_root.split("://", 1)[1].split("/", 1)[0]
+        bucket = cfg.lake_bucket
         pages = (
             client("s3", cfg.region, cfg.endpoint_url)
             .get_paginator("list_objects_v2")
