@@ -56,11 +56,16 @@ def write_quarantine(spark, cfg, qdf) -> int:
 
 
 def load_table(spark, cfg, table: str, df, batch: Batch) -> Accounting:
-    """Validate one extracted frame and write it; returns the table's accounting."""
+    """Validate one extracted frame and write it; returns the table's accounting.
+
+    Extractors hand over a persisted frame: it is not cached a second time here (counting it is cheap).
+    The balance counts the frame itself, not what the source reported.
+    """
     from pyspark.sql import functions as F
 
     contract = load_contract("bronze", table)
-    src = df.persist()
+    owned = not df.is_cached  # cache only what the caller has not; the caller unpersists its own
+    src = df.persist() if owned else df
     try:
         rows_in = src.count()
         valid, quar = contract.validate(src, batch)
@@ -87,7 +92,8 @@ def load_table(spark, cfg, table: str, df, batch: Batch) -> Accounting:
         )
         quar.unpersist()
     finally:
-        src.unpersist()
+        if owned:
+            src.unpersist()
     acct = Accounting(
         f"bronze.{table}",
         rows_in=rows_in,
