@@ -51,8 +51,21 @@ class _ContextAdapter(logging.LoggerAdapter):
         return msg, kwargs
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is at emit time, not the object it was when the job's logger was
+    first built (a redirected or captured stdout would otherwise keep receiving every later job's lines)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def _handler(stream) -> logging.Handler:
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream) if stream is not None else _StdoutHandler()
     handler.setFormatter(JsonFormatter())
     handler._lakehouse = True  # type: ignore[attr-defined]  # marks our handler so it is added once
     return handler
@@ -65,11 +78,9 @@ def get_logger(
     logger = logging.getLogger(f"lakehouse.{job}")
     logger.setLevel(os.environ.get("LAKEHOUSE_LOG_LEVEL", "INFO").upper())
     logger.propagate = False  # no second, unstructured copy through the root logger
-    ours = [h for h in logger.handlers if getattr(h, "_lakehouse", False)]
-    if stream is not None or not ours:
-        for h in ours:
-            logger.removeHandler(h)
-        logger.addHandler(_handler(stream or sys.stdout))
+    for h in [h for h in logger.handlers if getattr(h, "_lakehouse", False)]:
+        logger.removeHandler(h)  # one handler per logger, pointed at this call's stream
+    logger.addHandler(_handler(stream))
     context = {
         "job": job,
         "run_id": run_id,

@@ -52,6 +52,18 @@ def test_trace_id_defaults_to_run_id():
 
 
 # ---- metrics ---------------------------------------------------------------------------------------
+def test_default_stream_follows_sys_stdout_when_the_same_job_logs_again(monkeypatch):
+    # a job's logger is module-global; a second run in one process (tests, the demo) must not keep
+    # writing to the stdout of the first run
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdout", first)
+    get_logger("same_job", "run-1", "local").info("one")
+    monkeypatch.setattr("sys.stdout", second)
+    get_logger("same_job", "run-2", "local").info("two")
+    assert [json.loads(x)["message"] for x in first.getvalue().splitlines()] == ["one"]
+    assert [json.loads(x)["run_id"] for x in second.getvalue().splitlines()] == ["run-2"]
+
+
 def test_metrics_are_json_lines_locally(tmp_lake):
     m = Metrics(tmp_lake, "extract_snowflake", "run-1")
     m.put("RecordsIn", 100)
