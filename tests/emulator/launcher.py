@@ -18,12 +18,18 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
 * Athena: ``DeleteNamedQuery`` is not implemented (the provider retries for ever) and ``GetNamedQuery`` of a
   missing id crashes instead of answering InvalidRequestException.
 
+TLS (``Emulator.start(tls=True)``, used by the integration test): AWS is only reached over HTTPS, and the AWS SDK
+v1 inside hadoop-aws refuses to send SSE-KMS parameters over plain HTTP — S3A's rename (CopyObject) carries the
+source object's KMS key, so every rename on a KMS bucket failed and was retried. The launcher makes a throw-away
+self-signed certificate for 127.0.0.1, serves moto over HTTPS with it, and ``aws_env()`` hands clients the trust:
+``AWS_CA_BUNDLE`` (boto3, Terraform) and a JVM truststore through ``JAVA_TOOL_OPTIONS`` (Spark).
+
 A user's LocalStack can stand in: when ``AWS_ENDPOINT_URL`` is already set, ``Emulator.from_env()`` uses it
 and starts nothing.
 
 CLI (for a manual session):
     python -m tests.emulator.launcher serve --port 4566   # foreground, patched moto server
-    python -m tests.emulator.launcher start [--port N]     # background; prints the endpoint, writes a pidfile
+    python -m tests.emulator.launcher start [--port N] [--tls]  # background; prints the env, writes a pidfile
     python -m tests.emulator.launcher stop
 """
 
@@ -145,9 +151,109 @@ def port_taken(port: int) -> bool:
         return s.connect_ex((HOST, port)) == 0
 
 
-def _answers(endpoint: str) -> bool:
+TRUSTSTORE_PASSWORD = "changeit"  # protects nothing: the store holds public certificates only
+
+
+def make_tls_material(folder: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1/localhost (cert.pem, key.pem) and a JVM truststore
+    (truststore.p12: the JDK's public CAs plus that certificate). Returns ``folder``."""
+    import datetime
+    import ipaddress
+    import shutil
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    keytool = shutil.which("keytool") or (
+        os.path.join(os.environ["JAVA_HOME"], "bin", "keytool") if os.environ.get("JAVA_HOME") else None
+    )
+    if not keytool or not os.path.exists(keytool):
+        raise EmulatorError(
+            "TLS emulator needs the JDK's keytool (on PATH or in $JAVA_HOME/bin) for Spark's truststore"
+        )
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lakehouse-emulator")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    store = folder / "truststore.p12"
+    # the JDK's own CAs stay trusted (Ivy still fetches jars from Maven Central in the same JVM)
+    cacerts = Path(os.path.realpath(keytool)).parents[1] / "lib" / "security" / "cacerts"
+    pw = ["-storepass", TRUSTSTORE_PASSWORD, "-noprompt"]
+    steps = [
+        [
+            keytool,
+            "-importcert",
+            "-alias",
+            "lakehouse-emulator",
+            "-file",
+            str(folder / "cert.pem"),
+            "-keystore",
+            str(store),
+            "-storetype",
+            "PKCS12",
+            *pw,
+        ]
+    ]
+    if cacerts.exists():
+        steps.insert(
+            0,
+            [
+                keytool,
+                "-importkeystore",
+                "-srckeystore",
+                str(cacerts),
+                "-srcstorepass",
+                "changeit",
+                "-destkeystore",
+                str(store),
+                "-deststoretype",
+                "PKCS12",
+                "-deststorepass",
+                TRUSTSTORE_PASSWORD,
+                "-noprompt",
+            ],
+        )
+    for cmd in steps:
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise EmulatorError(
+                f"keytool failed building {store}: {(out.stderr or out.stdout).strip()[:300]}"
+            )
+    return folder
+
+
+def _answers(endpoint: str, cafile: Path | None = None) -> bool:
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as resp:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1, context=context) as resp:
             return resp.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -158,9 +264,10 @@ class Emulator:
     endpoint: str
     process: subprocess.Popen | None = None  # None: not ours (e.g. LocalStack); never stopped by us
     log_path: Path | None = None
+    tls_dir: Path | None = None  # cert.pem + truststore.p12 when serving HTTPS
 
     @classmethod
-    def start(cls, port: int | None = None, timeout: float = 60.0) -> Emulator:
+    def start(cls, port: int | None = None, timeout: float = 60.0, *, tls: bool = False) -> Emulator:
         port = port or free_port()
         if port_taken(port):
             raise EmulatorError(
@@ -169,24 +276,28 @@ class Emulator:
         env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
         env.pop("AWS_ENDPOINT_URL", None)
         repo = Path(__file__).resolve().parents[2]
+        tls_dir = make_tls_material(Path(tempfile.mkdtemp(prefix="moto-tls-"))) if tls else None
+        serve = [sys.executable, "-m", "tests.emulator.launcher", "serve", "--port", str(port)]
+        if tls_dir:
+            serve += ["--tls-dir", str(tls_dir)]
         # The server logs every request: to a file, never a pipe nobody drains (a full pipe blocks moto).
         with tempfile.NamedTemporaryFile(prefix=f"moto-{port}-", suffix=".log", delete=False) as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.emulator.launcher", "serve", "--port", str(port)],
+                serve,
                 cwd=repo,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        endpoint = f"http://{HOST}:{port}"
+        endpoint = f"{'https' if tls_dir else 'http'}://{HOST}:{port}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 err = Path(log.name).read_text(errors="replace")[-500:]
                 raise EmulatorError(f"moto server exited at start (code {proc.returncode}): {err.strip()}")
-            if _answers(endpoint):
-                return cls(endpoint, proc, Path(log.name))
+            if _answers(endpoint, tls_dir / "cert.pem" if tls_dir else None):
+                return cls(endpoint, proc, Path(log.name), tls_dir)
             time.sleep(0.2)
         proc.kill()
         raise EmulatorError(f"moto server did not answer on {endpoint} within {timeout:.0f}s")
@@ -208,27 +319,60 @@ class Emulator:
             self.process.wait()
         if self.log_path:
             self.log_path.unlink(missing_ok=True)
+        if self.tls_dir:
+            import shutil
+
+            shutil.rmtree(self.tls_dir, ignore_errors=True)
 
     def aws_env(self) -> dict[str, str]:
         """Environment for clients (boto3, Terraform, Spark) that should talk to this emulator."""
-        return {
+        env = {
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
             "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
             "AWS_REGION": os.environ.get("AWS_REGION", "eu-west-1"),
             "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION", "eu-west-1"),
         }
+        if self.tls_dir:
+            store = self.tls_dir / "truststore.p12"
+            jvm = (
+                f"-Djavax.net.ssl.trustStore={store} -Djavax.net.ssl.trustStoreType=PKCS12 "
+                f"-Djavax.net.ssl.trustStorePassword={TRUSTSTORE_PASSWORD}"
+            )
+            env["AWS_CA_BUNDLE"] = str(self.tls_dir / "cert.pem")  # boto3 and the Terraform AWS provider
+            env["JAVA_TOOL_OPTIONS"] = (
+                f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} {jvm}".strip()
+            )  # Spark's JVM
+        return env
 
 
-def _serve(port: int) -> None:
-    from moto.server import ThreadedMotoServer
+def _serve(port: int, tls_dir: Path | None = None) -> None:
+    import ssl
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
     apply_patches()
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
-    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
-    while True:
-        time.sleep(3600)
+    context = None
+    if tls_dir:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2  # what the buckets' TLS-only policy demands
+        context.load_cert_chain(tls_dir / "cert.pem", tls_dir / "key.pem")
+    # what moto's ThreadedMotoServer does, plus the optional TLS context
+    server = make_server(
+        HOST,
+        port,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+        ssl_context=context,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.serve_forever()
 
 
 def main(argv: list[str]) -> int:
@@ -236,18 +380,22 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     serve = sub.add_parser("serve")
     serve.add_argument("--port", type=int, default=4566)
+    serve.add_argument("--tls-dir", type=Path, help="folder with cert.pem and key.pem: serve HTTPS")
     start = sub.add_parser("start")
     start.add_argument("--port", type=int, default=4566)
+    start.add_argument("--tls", action="store_true", help="serve HTTPS with a throw-away certificate")
     sub.add_parser("stop")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "serve":
-            _serve(args.port)
+            _serve(args.port, args.tls_dir)
         elif args.cmd == "start":
-            emu = Emulator.start(args.port)
+            emu = Emulator.start(args.port, tls=args.tls)
             PIDFILE.parent.mkdir(parents=True, exist_ok=True)
             PIDFILE.write_text(str(emu.process.pid))
-            print(f"export AWS_ENDPOINT_URL={emu.endpoint}  # moto pid {emu.process.pid}")
+            for key, value in emu.aws_env().items():
+                print(f"export {key}='{value}'")
+            print(f"# moto pid {emu.process.pid}")
         elif args.cmd == "stop" and PIDFILE.exists():
             os.kill(int(PIDFILE.read_text()), signal.SIGTERM)
             PIDFILE.unlink()

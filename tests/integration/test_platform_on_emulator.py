@@ -102,10 +102,10 @@ class Terraform:
 
 
 @pytest.fixture(scope="module")
-def platform(emulator, tmp_path_factory):
+def platform(tls_emulator, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("platform")
-    env = dict(os.environ, **emulator.aws_env())
-    tf = Terraform.prepare(tmp, env, emulator.endpoint)
+    env = dict(os.environ, **tls_emulator.aws_env())
+    tf = Terraform.prepare(tmp, env, tls_emulator.endpoint)
     try:
         with phase("terraform init"):
             tf.run("init", "-input=false", "-no-color")
@@ -231,7 +231,7 @@ def test_apply_created_the_state_table_log_groups_and_alarms(platform):
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(platform, emulator):
+def pipeline_run(platform, tls_emulator):
     """Run the daily pipeline from what the apply uploaded: the package zip, the entry points, conf and
     contracts from the artifacts bucket, and the generated job configuration."""
     from lakehouse.assets import fetch
@@ -245,7 +245,7 @@ def pipeline_run(platform, emulator):
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(_s3().get_object(Bucket=artifacts, Key=key)["Body"].read())
     conf_dir, contracts_dir = fetch(outputs["job_config_uri"], tmp / "assets")  # what EMR entry points do
-    env = dict(os.environ, **emulator.aws_env())
+    env = dict(os.environ, **tls_emulator.aws_env())
     env.update(
         PYTHONPATH=str(code / "lakehouse.zip"),  # the uploaded package, not the checkout
         LAKEHOUSE_CONF_DIR=str(conf_dir),
