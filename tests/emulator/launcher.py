@@ -15,6 +15,8 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
 * Glue: under load the Terraform provider's SDK retries a ``CreateTable`` whose first attempt moto already
   served (the reply was lost), and the retry fails with AlreadyExists; a repeat of the identical request now
   returns the table, so one lost reply does not fail the apply (a different definition still fails).
+* S3: a version-specific delete on a bucket with Suspended versioning (how Terraform empties a force_destroy
+  bucket after removing its versioning) crashed on delete markers; it now deletes that one version, as S3 does.
 * Athena: ``DeleteNamedQuery`` is not implemented (the provider retries for ever) and ``GetNamedQuery`` of a
   missing id crashes instead of answering InvalidRequestException.
 
@@ -138,6 +140,29 @@ def apply_patches() -> None:
         return original_create_table(self, database_name, table_name, table_input, *args, **kwargs)
 
     glue.GlueBackend.create_table = create_table
+
+    # S3: deleting one version on a bucket whose versioning is Suspended (Terraform destroys the versioning
+    # resource before emptying a force_destroy bucket) takes moto's unversioned path, which drops every
+    # version of the key and crashes on a delete marker (500 for ever). S3 deletes just that version.
+    import threading
+
+    import moto.s3.models as s3_models
+
+    original_delete_object = s3_models.S3Backend.delete_object
+    suspended_delete = threading.Lock()
+
+    def delete_object(self, bucket_name, key_name, version_id=None, *args, **kwargs):
+        bucket = self.get_bucket(bucket_name)
+        if version_id is None or getattr(bucket, "versioning_status", None) != "Suspended":
+            return original_delete_object(self, bucket_name, key_name, version_id, *args, **kwargs)
+        with suspended_delete:  # the versioned path, for this call only
+            bucket.versioning_status = "Enabled"
+            try:
+                return original_delete_object(self, bucket_name, key_name, version_id, *args, **kwargs)
+            finally:
+                bucket.versioning_status = "Suspended"
+
+    s3_models.S3Backend.delete_object = delete_object
 
 
 def free_port() -> int:

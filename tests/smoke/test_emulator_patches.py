@@ -1,0 +1,58 @@
+"""The emulator gaps tests/emulator/launcher.py patches: each behaves as AWS does (cheap boto3 calls)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+
+def _client(name):
+    from lakehouse.aws import client
+
+    return client(name)
+
+
+def test_versions_of_a_suspended_bucket_can_be_deleted_one_by_one(emulator):
+    # how Terraform empties a force_destroy bucket after destroying its versioning resource
+    s3 = _client("s3")
+    bucket = f"patch-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]}
+    )
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"v1", b"v2"):
+        s3.put_object(Bucket=bucket, Key="k", Body=body)
+    s3.delete_object(Bucket=bucket, Key="k")  # a delete marker on top
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    listing = s3.list_object_versions(Bucket=bucket)
+    versions = listing["Versions"] + listing["DeleteMarkers"]
+    assert len(versions) == 3
+    first = versions[0]
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k", "VersionId": first["VersionId"]}]})
+    left = s3.list_object_versions(Bucket=bucket)
+    remaining = {v["VersionId"] for v in left.get("Versions", []) + left.get("DeleteMarkers", [])}
+    assert remaining == {v["VersionId"] for v in versions[1:]}, "only the named version goes"
+    for vid in remaining:
+        s3.delete_object(Bucket=bucket, Key="k", VersionId=vid)
+    s3.delete_bucket(Bucket=bucket)
+
+
+def test_emr_serverless_application_starts_in_created_and_keeps_its_architecture(emulator):
+    emr = _client("emr-serverless")
+    app = emr.create_application(
+        name=f"patch-{uuid.uuid4().hex[:6]}", releaseLabel="emr-7.5.0", type="SPARK", architecture="ARM64"
+    )
+    got = emr.get_application(applicationId=app["applicationId"])["application"]
+    assert got["state"] == "CREATED" and got["architecture"] == "ARM64"
+
+
+def test_lake_formation_revoke_of_nothing_is_an_error(emulator):
+    lf = _client("lakeformation")
+    with pytest.raises(lf.exceptions.InvalidInputException, match="No permissions revoked"):
+        lf.revoke_permissions(
+            Principal={"DataLakePrincipalIdentifier": "arn:aws:iam::123456789012:role/nobody"},
+            Resource={"Database": {"Name": "no_such_db"}},
+            Permissions=["DESCRIBE"],
+        )
