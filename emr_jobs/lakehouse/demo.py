@@ -60,18 +60,49 @@ def prepare_sources(spark, cfg, *, scale: float, seed: int = 42, log=print) -> d
         log(f"landing files: {n} uploaded to {cfg.lake_root}/landing/")
     h2 = sources / "redshift" / "db.mv.db"
     if not h2.is_file():
-        n = load_events(spark, local_connection(cfg), sources / "redshift" / "behaviour_events.csv")
+        # the generated events and any appended batches (behaviour_events_append_*.csv)
+        n = load_events(spark, local_connection(cfg), sources / "redshift" / "behaviour_events*.csv")
         log(f"redshift stand-in: loaded {n} behaviour events into H2 ({h2})")
     return manifest
 
 
-def upload_landing(cfg, folder: Path) -> int:
-    """Put the generated landing files under the lake bucket's landing/ prefix (what the S3 source reads)."""
+def append_sources(
+    spark, cfg, *, fraction: float = 0.01, seed: int = 42, batch: int | None = None, log=print
+) -> dict:
+    """Add a batch of new source data after the daily run (``lakehouse.generator.append``) and deliver it
+    like the sources would: new behaviour events inserted into the Redshift stand-in, new landing files
+    uploaded when the lake is on S3. Returns the batch's manifest (rows per bronze table, keys, files)."""
+    from lakehouse.generator import append
+    from lakehouse.sources.redshift import local_connection
+    from lakehouse.standins.jdbc import load_events
+
+    sources = cfg.sources_dir
+    if not (sources / "manifest.json").is_file() or not (sources / "redshift" / "db.mv.db").is_file():
+        raise FileNotFoundError(f"{sources}: no generated sources to append to (run prepare_sources first)")
+    root = sources.parent
+    t0 = time.monotonic()
+    record = append(root, fraction=fraction, seed=seed, batch=batch, spark=spark)
+    events = [f for f in record["files"] if f.startswith("_sources/redshift/")]
+    for f in events:
+        load_events(spark, local_connection(cfg), root / f, replace=False)
+    if not cfg.is_local_lake:
+        landing = [root / f for f in record["files"] if f.startswith("landing/")]
+        upload_landing(cfg, root / "landing", landing)
+    log(
+        f"source data: appended batch {record['batch']} ({record['total_rows']} rows, window "
+        f"{record['window_start']} .. {record['window_end']}) in {time.monotonic() - t0:.1f}s"
+    )
+    return record
+
+
+def upload_landing(cfg, folder: Path, files: list[Path] | None = None) -> int:
+    """Put the generated landing files (all, or ``files``) under the lake bucket's landing/ prefix (what
+    the S3 source reads)."""
     from lakehouse.aws import client
 
     bucket = cfg.lake_bucket
     s3 = client("s3", cfg.region, cfg.endpoint_url)
-    files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
+    files = files if files is not None else [p for p in sorted(folder.rglob("*")) if p.is_file()]
     for path in files:
         s3.upload_file(str(path), bucket, f"landing/{path.relative_to(folder).as_posix()}")
     return len(files)

@@ -60,6 +60,7 @@ class Lakes:
         self.n += 1
         lake = self.root / f"{self.n:02d}-{name}"
         shutil.copytree(cfg.lake_root, lake)
+        relocate_stream_checkpoints(Path(cfg.lake_root), lake)
         return make_cfg(lake)
 
     def new(self, name: str):
@@ -67,6 +68,18 @@ class Lakes:
         lake = self.root / f"{self.n:02d}-{name}"
         shutil.copytree(self.template, lake)
         return make_cfg(lake)
+
+
+def relocate_stream_checkpoints(old: Path, new: Path) -> None:
+    """A file-stream checkpoint lists the files it processed by absolute URI: point a copied lake's
+    checkpoints at the copy's own source files (else the Kafka stand-in stream fails on the copy with
+    'Wrong basePath'). The rewritten logs' Hadoop .crc files are dropped (they would no longer match)."""
+    for log in (new / "checkpoints").glob("**/sources/*/*"):
+        if log.is_file() and not log.name.startswith("."):
+            text = log.read_text()
+            if f"{old.as_uri()}/" in text:
+                log.write_text(text.replace(f"{old.as_uri()}/", f"{new.as_uri()}/"))
+                log.with_name(f".{log.name}.crc").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

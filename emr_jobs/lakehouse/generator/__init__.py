@@ -12,6 +12,9 @@
   expected outcome (``quarantine`` with a reason code, at ``bronze`` or ``silver``; or ``deduplicated`` /
   ``loaded``), so tests can check each one.
 
+``append(out_dir, fraction=0.01, seed=42)`` then adds a batch of new data arriving after the daily run
+(``lakehouse.generator.incremental``; recorded in ``_sources/appends.json``).
+
 Pure standard library (EMR and laptops have no pandas/pyarrow to rely on); only the vendor Parquet files
 need Spark, which is passed in or built on demand.
 """
@@ -210,6 +213,7 @@ def generate(
         shutil.rmtree(src / sub, ignore_errors=True)
     for sub in ("erp", "hr", "vendor"):
         shutil.rmtree(out / "landing" / sub, ignore_errors=True)
+    (src / "appends.json").unlink(missing_ok=True)  # append batches belong to the data they followed
     rnd = random.Random(seed)
     defects = _Defects()
     start = end_date - dt.timedelta(days=days - 1)
@@ -685,7 +689,15 @@ def generate(
 
 
 def _write_vendor_parquet(spark, folder: Path, rows: list[tuple], end_date: dt.date) -> None:
-    """Parquet needs a writer; Spark is the one every environment has (no pyarrow on EMR by default)."""
+    for j, chunk in enumerate(_chunks(rows, 2)):
+        _write_parquet(
+            spark, folder / f"vendor_catalog_{end_date - dt.timedelta(days=1 - j):%Y%m%d}.parquet", chunk
+        )
+
+
+def _write_parquet(spark, target: Path, rows: list[tuple]) -> None:
+    """One vendor-catalogue Parquet file at ``target``. Parquet needs a writer; Spark is the one every
+    environment has (no pyarrow on EMR by default)."""
     from decimal import Decimal
 
     if spark is None:
@@ -696,14 +708,19 @@ def _write_vendor_parquet(spark, folder: Path, rows: list[tuple], end_date: dt.d
         "vendor_id string, vendor_name string, country string, product_id string, "
         "supply_price decimal(18,2), currency string"
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    for j, chunk in enumerate(_chunks(rows, 2)):
-        tmp = folder / f"_tmp_{j}"
-        data = [(r[0], r[1], r[2], r[3], Decimal(str(r[4])), r[5]) for r in chunk]
-        spark.createDataFrame(data, schema).coalesce(1).write.mode("overwrite").parquet(str(tmp))
-        part = next(tmp.glob("part-*.parquet"))
-        part.rename(folder / f"vendor_catalog_{end_date - dt.timedelta(days=1 - j):%Y%m%d}.parquet")
-        shutil.rmtree(tmp)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f"_tmp_{target.stem}"
+    data = [(r[0], r[1], r[2], r[3], Decimal(str(r[4])), r[5]) for r in rows]
+    spark.createDataFrame(data, schema).coalesce(1).write.mode("overwrite").parquet(str(tmp))
+    next(tmp.glob("part-*.parquet")).rename(target)
+    shutil.rmtree(tmp)
+
+
+def append(out_dir, fraction: float = 0.01, seed: int = 42, batch: int | None = None, *, spark=None) -> dict:
+    """New data arriving after the daily run: see ``lakehouse.generator.incremental.append``."""
+    from lakehouse.generator.incremental import append as _append
+
+    return _append(out_dir, fraction, seed, batch, spark=spark)
 
 
 def defect_counts(manifest: dict) -> Counter:
