@@ -41,12 +41,16 @@ def phase(name: str):
         PHASES[name] = time.monotonic() - t0
 
 
-def _print_phases():
+def _print_phases(config):
     width = max(len(n) for n in PHASES) if PHASES else 10
     lines = ["", "integration phases (seconds):"]
     lines += [f"  {name:<{width}}  {secs:8.1f}" for name, secs in PHASES.items()]
     lines.append(f"  {'total':<{width}}  {sum(PHASES.values()):8.1f}")
-    print("\n".join(lines), file=sys.__stdout__, flush=True)
+    # through the terminal reporter: pytest's output capture would swallow a print on success
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter else (lambda line: print(line, file=sys.stderr))
+    for line in lines:
+        write(line)
 
 
 class Terraform:
@@ -102,7 +106,7 @@ class Terraform:
 
 
 @pytest.fixture(scope="module")
-def platform(tls_emulator, tmp_path_factory):
+def platform(tls_emulator, tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("platform")
     env = dict(os.environ, **tls_emulator.aws_env())
     tf = Terraform.prepare(tmp, env, tls_emulator.endpoint)
@@ -113,7 +117,7 @@ def platform(tls_emulator, tmp_path_factory):
             tf.run("apply", "-auto-approve", "-input=false", "-no-color", *tf.vars)
         yield tf, tf.outputs(), tmp
     finally:
-        _print_phases()
+        _print_phases(request.config)
 
 
 def _s3():
