@@ -26,8 +26,8 @@ source object's KMS key, so every rename on a KMS bucket failed and was retried.
 self-signed certificate for 127.0.0.1, serves moto over HTTPS with it, and ``aws_env()`` hands clients the trust:
 ``AWS_CA_BUNDLE`` (boto3, Terraform) and a JVM truststore through ``JAVA_TOOL_OPTIONS`` (Spark).
 
-A user's LocalStack can stand in: when ``AWS_ENDPOINT_URL`` is already set, ``Emulator.from_env()`` uses it
-and starts nothing.
+A user's LocalStack can stand in: when ``AWS_ENDPOINT_URL`` is set before pytest starts, the fixtures
+(tests/emulator/plugin.py) use it and start nothing.
 
 CLI (for a manual session):
     python -m tests.emulator.launcher serve --port 4566   # foreground, patched moto server
@@ -326,12 +326,6 @@ class Emulator:
             time.sleep(0.2)
         proc.kill()
         raise EmulatorError(f"moto server did not answer on {endpoint} within {timeout:.0f}s")
-
-    @classmethod
-    def from_env(cls) -> Emulator:
-        """Use AWS_ENDPOINT_URL if the user set one (LocalStack), else start moto."""
-        existing = os.environ.get("AWS_ENDPOINT_URL")
-        return cls(existing.rstrip("/")) if existing else cls.start()
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

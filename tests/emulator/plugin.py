@@ -13,6 +13,11 @@ from tests.emulator.launcher import Emulator, EmulatorError
 USER_ENDPOINT = os.environ.get("AWS_ENDPOINT_URL")
 
 
+def _user_or(start):
+    """The user's emulator if they set one (never stopped by us), else ``start``."""
+    return (lambda: Emulator(USER_ENDPOINT.rstrip("/"))) if USER_ENDPOINT else start
+
+
 @contextmanager
 def _in_environment(start):
     """Start an emulator, point this process's AWS clients at it, restore everything afterwards."""
@@ -40,7 +45,8 @@ def _in_environment(start):
 @pytest.fixture(scope="session")
 def emulator():
     """A running emulator (moto on a free loopback port, or the user's AWS_ENDPOINT_URL), stopped at the end."""
-    with _in_environment(Emulator.from_env) as emu:
+    # the user's endpoint as set at start-up: never one a module-scoped fixture (tls_emulator) exported
+    with _in_environment(_user_or(Emulator.start)) as emu:
         yield emu
 
 
