@@ -15,6 +15,8 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
 * Glue: under load the Terraform provider's SDK retries a ``CreateTable`` whose first attempt moto already
   served (the reply was lost), and the retry fails with AlreadyExists; a repeat of the identical request now
   returns the table, so one lost reply does not fail the apply (a different definition still fails).
+* Secrets Manager: the same lost-reply retry of ``CreateSecret`` for a secret without a value (no version
+  for the request token to match) failed with ResourceExists; an identical repeat returns the secret.
 * S3: a version-specific delete on a bucket with Suspended versioning (how Terraform empties a force_destroy
   bucket after removing its versioning) crashed on delete markers; it now deletes that one version, as S3 does.
 * Athena: ``DeleteNamedQuery`` is not implemented (the provider retries for ever) and ``GetNamedQuery`` of a
@@ -140,6 +142,32 @@ def apply_patches() -> None:
         return original_create_table(self, database_name, table_name, table_input, *args, **kwargs)
 
     glue.GlueBackend.create_table = create_table
+
+    # Secrets Manager: the same lost-reply retry as Glue's. A secret created without a value has no version,
+    # so moto cannot match the retry's ClientRequestToken and answers ResourceExists; an identical repeat
+    # (same description and KMS key, still no value) now returns the secret created by the first attempt.
+    import moto.secretsmanager.models as secrets
+
+    original_create_secret = secrets.SecretsManagerBackend.create_secret
+
+    def create_secret(
+        self, name, secret_string, secret_binary, description, tags, kms_key_id, *args, **kwargs
+    ):
+        existing = self.secrets.get(name)
+        if (
+            isinstance(existing, secrets.FakeSecret)
+            and secret_string is None
+            and secret_binary is None
+            and not existing.versions
+            and (existing.description or "") == (description or "")
+            and existing.kms_key_id == kms_key_id
+        ):
+            return existing.to_short_dict()
+        return original_create_secret(
+            self, name, secret_string, secret_binary, description, tags, kms_key_id, *args, **kwargs
+        )
+
+    secrets.SecretsManagerBackend.create_secret = create_secret
 
     # S3: deleting one version on a bucket whose versioning is Suspended (Terraform destroys the versioning
     # resource before emptying a force_destroy bucket) takes moto's unversioned path, which drops every

@@ -56,3 +56,14 @@ def test_lake_formation_revoke_of_nothing_is_an_error(emulator):
             Resource={"Database": {"Name": "no_such_db"}},
             Permissions=["DESCRIBE"],
         )
+
+
+def test_an_identical_repeated_create_secret_without_value_returns_the_secret(emulator):
+    # what the Terraform provider sends again when the first reply was lost
+    sm = _client("secretsmanager")
+    name = f"patch/{uuid.uuid4().hex[:8]}"
+    first = sm.create_secret(Name=name, Description="creds")
+    again = sm.create_secret(Name=name, Description="creds")
+    assert again["ARN"] == first["ARN"]
+    with pytest.raises(sm.exceptions.ResourceExistsException):
+        sm.create_secret(Name=name, Description="a different secret")
