@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -46,11 +46,10 @@ def _print_phases(config):
     lines = ["", "integration phases (seconds):"]
     lines += [f"  {name:<{width}}  {secs:8.1f}" for name, secs in PHASES.items()]
     lines.append(f"  {'total':<{width}}  {sum(PHASES.values()):8.1f}")
-    # through the terminal reporter: pytest's output capture would swallow a print on success
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    write = reporter.write_line if reporter else (lambda line: print(line, file=sys.stderr))
-    for line in lines:
-        write(line)
+    # pytest captures fixture output (and shows it only on failure): suspend capture for these lines
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else nullcontext():
+        print("\n".join(lines), flush=True)
 
 
 class Terraform:
