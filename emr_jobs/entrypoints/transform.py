@@ -16,7 +16,7 @@ from lakehouse import assets
 
 assets.ensure(sys.argv[1:])  # conf + contracts when running from the zip on EMR
 
-from lakehouse.jobs import main  # noqa: E402 - after assets.ensure
+from lakehouse.jobs import execution_date_arg, main  # noqa: E402 - after assets.ensure
 
 JOB = "transform"
 STEP_JOBS = {"silver": "bronze_to_silver", "gold": "silver_to_gold"}
@@ -26,9 +26,16 @@ def add_args(parser) -> None:
     parser.add_argument("--step", required=True, choices=sorted(STEP_JOBS))
     parser.add_argument(
         "--mode",
-        choices=("incremental", "full"),
+        choices=("incremental", "full", "backfill"),
         default="incremental",
-        help="silver only: incremental reads bronze past the watermark; full re-reads all of bronze",
+        help="silver only: incremental reads bronze past the watermark; full re-reads all of bronze; "
+        "backfill re-derives the bronze rows loaded on the execution dates --since..--until",
+    )
+    parser.add_argument(
+        "--since", type=execution_date_arg, default=None, help="backfill: first execution date"
+    )
+    parser.add_argument(
+        "--until", type=execution_date_arg, default=None, help="backfill: last execution date"
     )
 
 
@@ -40,7 +47,7 @@ def body(ctx):
     if ctx.args.step == "silver":
         from lakehouse.silver import run_step
 
-        return run_step(ctx, mode=ctx.args.mode)
+        return run_step(ctx, mode=ctx.args.mode, since=ctx.args.since, until=ctx.args.until)
     from lakehouse.gold import run_step
 
     return run_step(ctx)

@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import traceback
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged too.
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
@@ -25,7 +25,9 @@ _CONTEXT = ("job", "run_id", "trace_id", "env")
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, object] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
         }
         for key in _CONTEXT:

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +262,7 @@ def table_health(spark, cfg: Config, mcfg: MaintenanceConfig | None = None, tabl
                 "needs_optimize": files > mcfg.min_files and avg < mcfg.small_file_bytes,
             }
         )
-    return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "tables": report}
+    return {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "tables": report}
 
 
 # ---------------------------------------------------------------------------------------------- backfill
@@ -291,16 +291,21 @@ def backfill(
 ) -> list[dict[str, Any]]:
     """Re-run the pipeline for every date in [start, end], oldest first; stop at the first failed date.
 
-    Idempotent because every write of the runner is a MERGE/replace keyed by business key and batch:
-    running the same range again leaves every table as it was (tests/unit/services/test_maintenance.py).
+    Each run is a backfill run: jobs get their ``backfill_args`` from the job graph, so ``bronze_to_silver``
+    re-derives the bronze rows loaded on that date whatever the watermark says and MERGEs them with the
+    ``repair`` policy (lakehouse.silver); the DQ gate and gold follow as in a daily run, the extracts pick up
+    only what is new. Watermarks
+    do not move back. Idempotent because every write is a MERGE/replace keyed by business key: running the
+    same range again leaves every table as it was (tests/e2e/test_backfill.py).
     """
     if run is None:
         from lakehouse.runner import run
     mcfg = mcfg or load_config()
     dates = date_range(start, end, mcfg.backfill_max_days)
+    jobs = list(only) if only else None
     done = []
     for d in dates:
-        summary = run(cfg, d, schedule=schedule, only=list(only) if only else None, spark=spark)
+        summary = run(cfg, d, schedule=schedule, only=jobs, spark=spark, backfill=True)
         status = getattr(summary, "status", "succeeded")
         done.append(
             {"execution_date": d.isoformat(), "run_id": getattr(summary, "run_id", None), "status": status}
@@ -435,7 +440,7 @@ def lineage_graph(spark, cfg: Config, execution_date: date, run_id: str) -> dict
     return {
         "run_id": run_id,
         "execution_date": execution_date.isoformat(),
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "nodes": nodes,
         "edges": [{"from": a, "to": b, "kind": k} for a, b, k in sorted(edges)],
     }

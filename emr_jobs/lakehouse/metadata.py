@@ -28,7 +28,7 @@ class Batch:
             batch_id = str(
                 uuid.uuid5(_BATCH_NAMESPACE, f"{source_system}|{execution_date.isoformat()}|{key}")
             )
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
         return cls(batch_id, source_system, execution_date, now)
 
 

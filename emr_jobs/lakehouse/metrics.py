@@ -12,7 +12,7 @@ import json
 import math
 import re
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ class Metrics:
                 "MetricName": d["name"],
                 "Value": d["value"],
                 "Unit": d["unit"],
-                "Timestamp": datetime.fromtimestamp(d["timestamp"], UTC),
+                "Timestamp": datetime.fromtimestamp(d["timestamp"], timezone.utc),
                 "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(d["dimensions"].items())],
             }
             for d in self._buffer
@@ -102,7 +102,7 @@ class Metrics:
         lines = [
             json.dumps(
                 {
-                    "timestamp": datetime.fromtimestamp(d["timestamp"], UTC).isoformat(
+                    "timestamp": datetime.fromtimestamp(d["timestamp"], timezone.utc).isoformat(
                         timespec="milliseconds"
                     ),
                     "namespace": namespace,

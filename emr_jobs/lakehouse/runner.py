@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,8 @@ ENTRYPOINTS_DIR = Path(
 )
 KNOWN_ENTRYPOINTS = ("ingest.py", "transform.py", "quality.py", "maintenance.py", "stream.py")
 FAIL_AFTER_ENV = "LAKEHOUSE_FAIL_AFTER"
-_JOB_KEYS = {"entrypoint", "args", "group", "needs", "schedules", "sla_minutes"}
+_JOB_KEYS = {"entrypoint", "args", "backfill_args", "group", "needs", "schedules", "sla_minutes"}
+BACKFILL_DATE = "{date}"  # in backfill_args: replaced by the execution date being backfilled
 
 
 class PipelineError(ValueError):
@@ -62,6 +63,22 @@ class Job:
     needs: tuple[str, ...]
     schedules: tuple[str, ...]
     sla_minutes: int | None
+    backfill_args: dict[str, Any] = field(default_factory=dict)  # merged over args on a backfill run
+
+    def cli_args(self, backfill_date: date | None = None) -> list[str]:
+        """``{source: x}`` -> ``--source x``; on a backfill of ``backfill_date`` with backfill_args merged in."""
+        args = dict(self.args)
+        if backfill_date is not None:
+            args.update(
+                {
+                    k: str(v).replace(BACKFILL_DATE, backfill_date.isoformat())
+                    for k, v in self.backfill_args.items()
+                }
+            )
+        out: list[str] = []
+        for key, value in args.items():
+            out += [f"--{key.replace('_', '-')}", str(value)]
+        return out
 
 
 @dataclass(frozen=True)
@@ -139,9 +156,12 @@ def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints_dir: Path = ENTR
         if bad:
             raise PipelineError(f"{where}: unknown schedule(s) {bad}; defined: {', '.join(schedules)}")
         args = raw.get("args") or {}
-        if not isinstance(args, dict):
-            raise PipelineError(f"{where}: 'args' must be a mapping")
-        jobs[name] = Job(name, ep, args, raw["group"], tuple(needs), tuple(scheds), raw.get("sla_minutes"))
+        backfill_args = raw.get("backfill_args") or {}
+        if not isinstance(args, dict) or not isinstance(backfill_args, dict):
+            raise PipelineError(f"{where}: 'args' and 'backfill_args' must be mappings")
+        jobs[name] = Job(
+            name, ep, args, raw["group"], tuple(needs), tuple(scheds), raw.get("sla_minutes"), backfill_args
+        )
     for job in jobs.values():
         for need in job.needs:
             if need not in jobs:
@@ -244,7 +264,7 @@ def _load_entrypoint(job: Job):
     return module
 
 
-def _argv(job: Job, cfg_file: str, env: str, execution_date: date, run_id: str) -> list[str]:
+def _argv(job: Job, cfg_file: str, env: str, execution_date: date, run_id: str, backfill: bool) -> list[str]:
     argv = [
         "--env",
         env,
@@ -257,9 +277,7 @@ def _argv(job: Job, cfg_file: str, env: str, execution_date: date, run_id: str) 
         "--trace-id",
         run_id,
     ]
-    for key, value in job.args.items():
-        argv += [f"--{key.replace('_', '-')}", str(value)]
-    return argv
+    return argv + job.cli_args(execution_date if backfill else None)
 
 
 def _collect(summary: RunSummary, job: str, produced: Any) -> None:
@@ -313,8 +331,11 @@ def run(
     *,
     pipeline: Pipeline | None = None,
     progress: Callable[[str], None] = _default_progress,
+    backfill: bool = False,
 ) -> RunSummary:
-    """Run a schedule's jobs in dependency order; stop at the first failure (the rest is 'skipped')."""
+    """Run a schedule's jobs in dependency order; stop at the first failure (the rest is 'skipped').
+
+    ``backfill``: the run re-processes ``execution_date``; jobs get their ``backfill_args`` (the job graph)."""
     from lakehouse.jobs import main as job_main
 
     pipeline = pipeline or load_pipeline()
@@ -322,7 +343,11 @@ def run(
     modules = {j.name: _load_entrypoint(j) for j in jobs}
     run_id = run_id or f"{schedule}-{execution_date.isoformat()}-{uuid.uuid4().hex[:8]}"
     summary = RunSummary(
-        run_id, cfg.environment, execution_date, schedule, datetime.now(UTC).isoformat(timespec="seconds")
+        run_id,
+        cfg.environment,
+        execution_date,
+        schedule,
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     fail_after = os.environ.get(FAIL_AFTER_ENV) or None
     if fail_after and fail_after not in pipeline.jobs:
@@ -361,7 +386,7 @@ def run(
                 getattr(module, "JOB", Path(job.entrypoint).stem),
                 module.add_args,
                 body,
-                _argv(job, cfg_file, cfg.environment, execution_date, run_id),
+                _argv(job, cfg_file, cfg.environment, execution_date, run_id, backfill),
                 # the graph's job name: the same name Airflow and the entry point's job_name() use
                 job_name=lambda _args, _name=job.name: _name,
                 spark=spark,
@@ -401,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--env", default="local", choices=config_mod.ENVIRONMENTS)
     p.add_argument("--config-uri", default=None)
     p.add_argument("--schedule", default="daily")
-    p.add_argument("--execution-date", type=execution_date_arg, default=datetime.now(UTC).date())
+    p.add_argument("--execution-date", type=execution_date_arg, default=datetime.now(timezone.utc).date())
     p.add_argument("--only", nargs="*", default=None, help="run only these jobs (in dependency order)")
     args = p.parse_args(argv)
     try:

@@ -11,8 +11,11 @@ account silver does not have), ``negative_quantity`` / ``zero_quantity``, ``inva
 
 Incremental by design: each run reads bronze rows whose ``_ingested_at`` is past the watermark
 (``bronze_to_silver``/<table> in the state store). ``--mode full`` re-reads all of bronze, e.g. to give
-orders quarantined as ``orphan_fk`` a second chance once their customer arrived. Either way the MERGE is
-idempotent: re-running a batch changes nothing.
+orders quarantined as ``orphan_fk`` a second chance once their customer arrived. ``--mode backfill
+--since D1 --until D2`` re-derives the bronze rows loaded on those execution dates (``_execution_date``),
+watermark aside, and MERGEs them with the ``repair`` policy: a silver row the same load produced is
+rewritten when it differs (a fixed transformation, a damaged table), a later version is never reverted.
+Every mode's MERGE is idempotent: re-running a batch changes nothing.
 """
 
 from __future__ import annotations
@@ -472,16 +475,35 @@ def _max_ingested(df: DataFrame) -> str | None:
     return row["m"]
 
 
+MODES = ("incremental", "full", "backfill")
+
+
+def _bronze_rows(df: DataFrame, mode: str, watermark: str | None, since, until) -> DataFrame:
+    if mode == "backfill":
+        return df.where(F.col("_execution_date").between(F.lit(since), F.lit(until)))
+    return _watermark_filter(df, watermark)
+
+
 def build_silver(
-    ctx, *, mode: str = "incremental", tables: Sequence[str] | None = None
+    ctx,
+    *,
+    mode: str = "incremental",
+    tables: Sequence[str] | None = None,
+    since=None,
+    until=None,
 ) -> dict[str, Accounting]:
-    """Read bronze past the watermark, transform, quarantine, MERGE into silver; return the accounting."""
+    """Read bronze past the watermark (or, ``mode="backfill"``, loaded on the execution dates
+    ``since``..``until``), transform, quarantine, MERGE into silver; return the accounting."""
     from lakehouse import tables as io
     from lakehouse.accounting import assert_balanced
     from lakehouse.contracts import load_contract
 
-    if mode not in ("incremental", "full"):
-        raise ValueError(f"silver mode {mode!r}; allowed: incremental, full")
+    if mode not in MODES:
+        raise ValueError(f"silver mode {mode!r}; allowed: {', '.join(MODES)}")
+    if (mode == "backfill") != (since is not None and until is not None):
+        raise ValueError("silver: since and until are given together, and only with mode='backfill'")
+    if mode == "backfill" and since > until:
+        raise ValueError(f"silver backfill: since {since} is after until {until}")
     spark, cfg = ctx.spark, ctx.cfg
     wanted = list(tables) if tables else [s.table for s in SPECS]
     unknown = sorted(set(wanted) - set(SPEC_BY_TABLE))
@@ -503,7 +525,7 @@ def build_silver(
             results[name] = Accounting(name)
             continue
         watermark = ctx.state.get_watermark(JOB, spec.table) if mode == "incremental" else None
-        raw = _watermark_filter(io.read(spark, cfg, "bronze", spec.table), watermark).persist()
+        raw = _bronze_rows(io.read(spark, cfg, "bronze", spec.table), mode, watermark, since, until).persist()
         try:
             rows_in = raw.count()
             if rows_in == 0:
@@ -550,8 +572,8 @@ def build_silver(
                     select_contract_columns(good, contract.spark_schema()),
                     list(spec.keys),
                     partition_by=contract.partition_by,
-                    when_matched=spec.merge_policy,
-                    order_col=spec.order_col,
+                    when_matched="repair" if mode == "backfill" else spec.merge_policy,
+                    order_col=spec.order_col or ("_ingested_at" if mode == "backfill" else None),
                     dedupe=False,
                 )
                 acc = Accounting(name, rows_in, stats.rows_in, rows_in - n_latest, n_bad, quarantined)
@@ -568,7 +590,8 @@ def build_silver(
                 )
             finally:
                 checked.unpersist()
-            new_wm = _max_ingested(raw)
+            # a backfill re-derives history: the incremental position stays where it is
+            new_wm = None if mode == "backfill" else _max_ingested(raw)
             if new_wm and (watermark is None or new_wm > watermark):
                 ctx.state.set_watermark(JOB, spec.table, new_wm)
         finally:
@@ -629,10 +652,10 @@ def build_conformed_customers(ctx) -> Accounting:
     return Accounting(name, stats.rows_in, stats.rows_in, 0, 0)
 
 
-def run_step(ctx, *, mode: str = "incremental") -> dict[str, Accounting]:
+def run_step(ctx, *, mode: str = "incremental", since=None, until=None) -> dict[str, Accounting]:
     """The ``transform.py --step silver`` body: build silver, then record (and enforce) the balance."""
     from lakehouse.accounting import record
 
-    accounting = build_silver(ctx, mode=mode)
+    accounting = build_silver(ctx, mode=mode, since=since, until=until)
     record(ctx, accounting)
     return accounting

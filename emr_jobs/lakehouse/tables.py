@@ -11,7 +11,10 @@ Tables are addressed as ``(layer, table)`` and live at ``cfg.table_path(layer, t
       newer, so re-running a batch, or replaying an older version, changes nothing;
     - ``"update_if_changed"``: update when any business column (not starting with ``_``) differs;
     - ``"update"``: always overwrite the matched row;
-    - ``"ignore"``: insert-only (append-once semantics for audit/quarantine rows).
+    - ``"ignore"``: insert-only (append-once semantics for audit/quarantine rows);
+    - ``"repair"`` (needs ``order_col`` and ``_ingested_at`` in the frame): update when newer, or when it is
+      the same version from the same load (equal ``order_col`` and ``_ingested_at``) whose business columns
+      differ — a backfill re-deriving rows from bronze repairs them, and never reverts a later version.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-WHEN_MATCHED = ("update_if_newer", "update_if_changed", "update", "ignore")
+WHEN_MATCHED = ("update_if_newer", "update_if_changed", "update", "ignore", "repair")
+LOAD_COLUMN = "_ingested_at"  # lakehouse.metadata: when a row version reached bronze
 
 
 class TableNotFound(LookupError):
@@ -98,8 +102,10 @@ def _check_args(df, keys, when_matched, order_col, partition_by, where: str) -> 
     missing = [c for c in [*keys, *partition_by, *([order_col] if order_col else [])] if c not in df.columns]
     if missing:
         raise ValueError(f"{where}: column(s) {missing} not in the frame (columns: {df.columns})")
-    if when_matched == "update_if_newer" and not order_col:
-        raise ValueError(f"{where}: when_matched='update_if_newer' needs order_col")
+    if when_matched in ("update_if_newer", "repair") and not order_col:
+        raise ValueError(f"{where}: when_matched={when_matched!r} needs order_col")
+    if when_matched == "repair" and LOAD_COLUMN not in df.columns:
+        raise ValueError(f"{where}: when_matched='repair' needs the {LOAD_COLUMN} column")
 
 
 def _align_to_target(spark, df, target_schema, allow_new_columns: bool, table_path: str, where: str):
@@ -139,18 +145,28 @@ def merge(
     order_col: str | None = None,
     allow_new_columns: bool = False,
     dedupe: bool = True,
+    changed_only: bool = False,
 ) -> MergeStats:
-    """Upsert ``df`` into ``layer.table`` by ``keys``; re-running with the same frame changes nothing."""
+    """Upsert ``df`` into ``layer.table`` by ``keys``; re-running with the same frame changes nothing.
+
+    ``changed_only`` (with ``update_if_changed``): drop the rows the table already holds verbatim before the
+    MERGE. A MERGE that also inserts rewrites every file holding a matched key, even when no column changed;
+    for a frame that is the whole table (gold candidates) that is every file. The anti-join costs one scan of
+    the table and leaves only new/changed rows, so an unchanged table gets no commit at all."""
     from delta.tables import DeltaTable
 
     keys, partition_by = list(keys), list(partition_by)
     where = f"merge into {layer}.{table}"
     _check_args(df, keys, when_matched, order_col, partition_by, where)
+    if changed_only and when_matched != "update_if_changed":
+        raise ValueError(
+            f"{where}: changed_only needs when_matched='update_if_changed', got {when_matched!r}"
+        )
     p = path(cfg, layer, table)
 
     # Materialise once: the frame is counted, deduplicated and merged; without this it is recomputed.
     src = df.persist()
-    latest = src
+    latest, changed = src, None
     try:
         rows_in = src.count()
         latest = latest_per_key(src, keys, order_col) if dedupe else src
@@ -173,15 +189,28 @@ def merge(
         target = DeltaTable.forPath(spark, p)
         aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
         target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
+        business = [c for c in aligned.columns if not c.startswith("_") and c not in keys]
+        if changed_only:
+            held = target.toDF().select(*keys, *business)
+            same = [aligned[c].eqNullSafe(held[c]) for c in (*keys, *business)]
+            changed = aligned.join(held, same, "left_anti").persist()
+            if changed.isEmpty():
+                return MergeStats(rows_in, deduplicated, 0, 0, n_latest)
+            aligned = changed
         on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
         builder = target.alias("t").merge(aligned.alias("s"), on)
         if when_matched == "update_if_newer":
             builder = builder.whenMatchedUpdateAll(condition=f"s.`{order_col}` > t.`{order_col}`")
         elif when_matched == "update_if_changed":
-            business = [c for c in aligned.columns if not c.startswith("_") and c not in keys]
             if business:
                 cond = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business)
                 builder = builder.whenMatchedUpdateAll(condition=cond)
+        elif when_matched == "repair":
+            differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business) or "false"
+            same_load = f"t.`{order_col}` <=> s.`{order_col}` AND t.`{LOAD_COLUMN}` <=> s.`{LOAD_COLUMN}`"
+            builder = builder.whenMatchedUpdateAll(
+                condition=f"s.`{order_col}` > t.`{order_col}` OR ({same_load} AND ({differs}))"
+            )
         elif when_matched == "update":
             builder = builder.whenMatchedUpdateAll()
         builder = builder.whenNotMatchedInsertAll()
@@ -193,6 +222,8 @@ def merge(
         updated = int(m.get("numTargetRowsUpdated", 0))
         return MergeStats(rows_in, deduplicated, inserted, updated, n_latest - inserted - updated)
     finally:
+        if changed is not None:
+            changed.unpersist()
         if latest is not src:
             latest.unpersist()
         src.unpersist()

@@ -136,6 +136,20 @@ def test_job_driver_uses_the_interface_arguments(pipeline):
     assert driver["sparkSubmitParameters"] == f"--py-files {code}/lakehouse.zip"
 
 
+def test_a_backfill_run_has_silver_re_derive_each_date(pipeline):
+    """A run with start_date/end_date params backfills: bronze_to_silver gets its backfill_args per date."""
+    cfg = oconfig.load_job_config()
+    silver = pipeline.jobs["bronze_to_silver"]
+    daily = spark_submit(cfg, silver, "2024-06-01", "manual__x")["sparkSubmit"]["entryPointArguments"]
+    backfill = spark_submit(cfg, silver, "2024-06-01", "manual__x", backfill=True)["sparkSubmit"]
+    assert daily[-2:] == ["--step", "silver"]
+    assert backfill["entryPointArguments"][-8:] == [
+        "--step", "silver", "--mode", "backfill", "--since", "2024-06-01", "--until", "2024-06-01",
+    ]  # fmt: skip
+    gold = spark_submit(cfg, pipeline.jobs["silver_to_gold"], "2024-06-01", "manual__x", backfill=True)
+    assert gold["sparkSubmit"]["entryPointArguments"][-2:] == ["--step", "gold"]
+
+
 def test_deadline_alert_replaces_sla(dagbag, pipeline):
     dag = dagbag.dags["lakehouse_daily"]
     alerts = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]

@@ -226,7 +226,7 @@ def test_apply_created_the_state_table_log_groups_and_alarms(platform):
         [a.get("MetricName") or "" for a in alarms]
         + [m.get("Expression") or "" for a in alarms for m in a.get("Metrics", [])]
     )
-    for metric in ("JobFailed", "DQCriticalFailures", "DurationSeconds"):
+    for metric in ("JobFailed", "DQCriticalFailures", "DurationSeconds", "FreshnessMinutes"):
         assert metric in watched, f"no alarm watches {metric}"
 
 
@@ -319,7 +319,8 @@ def test_metrics_reached_the_emulated_cloudwatch(pipeline_run):
         m["MetricName"]
         for m in client("cloudwatch").list_metrics(Namespace=cfg["metrics"]["namespace"])["Metrics"]
     }
-    assert {"RecordsIn", "RecordsOut", "DurationSeconds"} <= names
+    # FreshnessMinutes: the DQ suites' freshness checks, which the freshness alarms watch
+    assert {"RecordsIn", "RecordsOut", "DurationSeconds", "FreshnessMinutes"} <= names
 
 
 def test_dq_report_and_results_were_written(pipeline_run):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ class Job:
     needs: tuple[str, ...]
     schedules: tuple[str, ...]
     sla_minutes: int | None
+    backfill_args: dict[str, Any] = field(default_factory=dict)  # merged over args on a backfill run
 
     @property
     def source(self) -> str | None:
@@ -57,10 +58,14 @@ class Job:
         value = self.args.get("source")
         return str(value) if value is not None else None
 
-    def cli_args(self) -> list[str]:
-        """Job-specific arguments as the entry point takes them: ``{source: x}`` -> ``--source x``."""
+    def cli_args(self, backfill_date: str | None = None) -> list[str]:
+        """Job-specific arguments as the entry point takes them: ``{source: x}`` -> ``--source x``; on a
+        backfill of ``backfill_date`` with ``backfill_args`` merged in (``{date}`` -> that date)."""
+        args = dict(self.args)
+        if backfill_date is not None:
+            args.update({k: str(v).replace("{date}", backfill_date) for k, v in self.backfill_args.items()})
         out: list[str] = []
-        for key, value in self.args.items():
+        for key, value in args.items():
             out += [f"--{key.replace('_', '-')}", str(value)]
         return out
 
@@ -118,8 +123,9 @@ def parse_pipeline(raw: Any, origin: Path | str) -> Pipeline:
         if sla is not None and (not isinstance(sla, int) or sla <= 0):
             _fail(origin, f"job '{name}': sla_minutes must be a positive integer or null, got {sla!r}")
         args = spec.get("args") or {}
-        if not isinstance(args, dict):
-            _fail(origin, f"job '{name}': args must be a mapping")
+        backfill_args = spec.get("backfill_args") or {}
+        if not isinstance(args, dict) or not isinstance(backfill_args, dict):
+            _fail(origin, f"job '{name}': args and backfill_args must be mappings")
         jobs[name] = Job(
             name=name,
             entrypoint=spec["entrypoint"],
@@ -128,6 +134,7 @@ def parse_pipeline(raw: Any, origin: Path | str) -> Pipeline:
             needs=tuple(spec.get("needs") or ()),
             schedules=tuple(spec["schedules"]),
             sla_minutes=sla,
+            backfill_args=backfill_args,
         )
     for job in jobs.values():
         missing = [n for n in job.needs if n not in jobs]

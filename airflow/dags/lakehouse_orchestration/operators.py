@@ -30,8 +30,11 @@ def emr_name(*parts: str) -> str:
     return "-".join(p for p in parts if p)[:256]  # EMR Serverless job-run names: at most 256 chars
 
 
-def spark_submit(cfg: JobConfig, job: Job, execution_date: str, run_id: str) -> dict[str, Any]:
-    """The jobDriver of one job run: ``<code_root>/entrypoints/<job>.py --env --execution-date ...``.
+def spark_submit(
+    cfg: JobConfig, job: Job, execution_date: str, run_id: str, *, backfill: bool = False
+) -> dict[str, Any]:
+    """The jobDriver of one job run: ``<code_root>/entrypoints/<job>.py --env --execution-date ...``
+    (``backfill``: a run over a date range — the job's ``backfill_args`` join its arguments).
 
     ``--run-id <run>.<job>`` / ``--trace-id <run>`` as the local runner (lakehouse.runner) passes them,
     so a job's metrics and logs tie back to the Airflow run either way."""
@@ -45,7 +48,7 @@ def spark_submit(cfg: JobConfig, job: Job, execution_date: str, run_id: str) -> 
                 "--config-uri", cfg.config_uri,
                 "--run-id", f"{run_id}.{job.name}",
                 "--trace-id", run_id,
-                *job.cli_args(),
+                *job.cli_args(execution_date if backfill else None),
             ],
             "sparkSubmitParameters": f"--py-files {code_root}/lakehouse.zip",
         }
@@ -89,16 +92,19 @@ class LakehouseJobOperator(EmrServerlessStartJobOperator):
         return Job(
             name=j["name"], entrypoint=j["entrypoint"], args=j["args"], group=j["group"],
             needs=tuple(j["needs"]), schedules=tuple(j["schedules"]), sla_minutes=j["sla_minutes"],
+            backfill_args=j.get("backfill_args") or {},
         )  # fmt: skip
 
     def execute(self, context: Any, event: dict[str, Any] | None = None) -> str | None:
         job = self._job()
-        selected = (context.get("params") or {}).get("sources") or []
+        params = context.get("params") or {}
+        selected = params.get("sources") or []
         if job.source and selected and job.source not in selected:
             raise AirflowSkipException(f"source {job.source!r} is not in this run's source filter {selected}")
         cfg = JobConfig(raw=self.job_config)
         run_id = context["run_id"]
-        self.job_driver = spark_submit(cfg, job, self.execution_date, run_id)
+        backfill = bool(params.get("start_date"))  # a date-range run (validated by validate_run)
+        self.job_driver = spark_submit(cfg, job, self.execution_date, run_id, backfill=backfill)
         self.name = emr_name(cfg.prefix, job.name, self.execution_date, run_id)
         return super().execute(context, event)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from lakehouse.dq.suite import Check, DQConfigError, Suite, TableSpec, load_suite
@@ -38,7 +38,7 @@ class SuiteResult:
     run_id: str
     execution_date: date
     results: list[CheckResult] = field(default_factory=list)
-    evaluated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    evaluated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     seconds: float = 0.0
 
     @property
@@ -227,7 +227,9 @@ def evaluate_table(
     row = df.agg(*[exprs[k].alias(f"_a{i}") for i, k in enumerate(keys)]).collect()[0]
     agg = {k: row[f"_a{i}"] for i, k in enumerate(keys)}
     total = int(agg["__rows"])
-    end_of_day = datetime.combine(execution_date + timedelta(days=1), datetime.min.time(), UTC).timestamp()
+    end_of_day = datetime.combine(
+        execution_date + timedelta(days=1), datetime.min.time(), timezone.utc
+    ).timestamp()
 
     results: list[CheckResult] = []
 
@@ -271,7 +273,7 @@ def evaluate_table(
                 result(c, column, False, None, None, f"no {column} values: the table is empty or all null")
             else:
                 age_h = (end_of_day - float(latest)) / 3600.0
-                newest = datetime.fromtimestamp(float(latest), UTC).isoformat(timespec="seconds")
+                newest = datetime.fromtimestamp(float(latest), timezone.utc).isoformat(timespec="seconds")
                 result(
                     c,
                     column,

@@ -5,8 +5,8 @@ Both paths yield the Kafka source's columns (topic, partition, offset, timestamp
 ``_parse_error = malformed_json`` with the raw text. Checkpoints live under
 ``lake://checkpoints/kafka/<table>``, so each message is processed once across runs.
 
-* AWS: ``format("kafka")`` with bootstrap servers and SASL settings from the secret (the
-  spark-sql-kafka package is provided on EMR).
+* AWS: ``format("kafka")`` with bootstrap servers and SASL settings from the secret (spark-sql-kafka
+  comes from the emr_serverless module's ``spark_packages``; the EMR image lacks it).
 * Local: Spark's file source over ``<sources_dir>/kafka/events/*.jsonl`` (one Kafka record per line).
   A real broker on loopback was not used: Kafka's broker is not a Maven jar Spark can start in-process.
 """

@@ -1,6 +1,7 @@
 """Redshift: analytics.behaviour_events over JDBC, incremental on ``loaded_at``.
 
-The same code runs in AWS (Redshift JDBC URL + credentials from the secret) and locally (H2 in
+The same code runs in AWS (Redshift JDBC URL + credentials from the secret; the driver jar ships in the
+EMR image and the emr_serverless module's ``image_jars`` adds it to the classpath) and locally (H2 in
 PostgreSQL mode for ``make demo``; a real PostgreSQL in the tests). The watermark predicate is pushed
 down inside a ``dbtable`` subquery, bounded above by the max seen at the start so rows loaded during the
 read wait for the next run (no gap, no double read), and the read is split on ``loaded_at``."""

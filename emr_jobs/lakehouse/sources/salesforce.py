@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from lakehouse.contracts import load_contract
 from lakehouse.sources import ExtractResult, max_watermark, safe_watermark
@@ -64,7 +64,7 @@ def soql(obj: str, fields: list[str], watermark: str | None) -> str:
 
 
 def to_utc_text(value):
-    """'2024-06-01T10:00:00.000+0000' -> '2024-06-01 10:00:00.000' (UTC); anything else passes through
+    """'2024-06-01T10:00:00.000+0000' -> '2024-06-01 10:00:00.000' (timezone.utc); anything else passes through
     unchanged so the contract check quarantines it as invalid_type."""
     if not isinstance(value, str):
         return value
@@ -72,7 +72,7 @@ def to_utc_text(value):
         ts = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
     except ValueError:
         return value
-    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def login(cfg, client_kw: dict) -> HttpClient:

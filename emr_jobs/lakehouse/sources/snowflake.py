@@ -1,7 +1,7 @@
 """Snowflake: SALES.ORDERS, CRM.CUSTOMERS, SALES.PRODUCTS, incremental on UPDATED_AT.
 
-AWS: the spark-snowflake connector (``net.snowflake.spark.snowflake``, shipped with EMR) with the
-watermark predicate in the ``query`` option, so Snowflake filters before anything crosses the wire.
+AWS: the spark-snowflake connector (``net.snowflake.spark.snowflake``; the EMR image lacks it, the
+emr_serverless module's ``spark_packages`` puts it on the job runs' classpath) with the watermark predicate in the ``query`` option, so Snowflake filters before anything crosses the wire.
 Local: the generated CSV files under ``<sources_dir>/snowflake/<table>/`` filtered by the same rule."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 log = logging.getLogger("lakehouse.state")
 
@@ -38,7 +38,11 @@ class LockHeld(StateError):
 
     def __init__(self, job: str, holder: str | None, expires_at: float | None):
         self.job, self.holder, self.expires_at = job, holder, expires_at
-        until = datetime.fromtimestamp(expires_at, UTC).isoformat(timespec="seconds") if expires_at else "?"
+        until = (
+            datetime.fromtimestamp(expires_at, timezone.utc).isoformat(timespec="seconds")
+            if expires_at
+            else "?"
+        )
         super().__init__(
             f"job {job!r} is already running (lock held by run {holder!r} until {until}); "
             "refusing a concurrent run"
@@ -64,8 +68,8 @@ def order_key(value: str) -> str:
     except ValueError:
         return "s:" + value
     if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)  # the lake's session time zone is UTC
-    return "t:" + ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        ts = ts.replace(tzinfo=timezone.utc)  # the lake's session time zone is UTC
+    return "t:" + ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 class StateStore(ABC):

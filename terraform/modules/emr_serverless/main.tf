@@ -2,12 +2,16 @@ locals {
   # Delta 3.3.2 ships inside the EMR 7.x image; these jars and settings turn it on. The application
   # resource of the AWS provider 5.x has no runtime/monitoring configuration arguments, so the same
   # settings are handed to every StartJobRun as configurationOverrides (output configuration_overrides).
+  delta_jars = ["/usr/share/aws/delta/lib/delta-spark.jar", "/usr/share/aws/delta/lib/delta-storage.jar"]
   base_spark_defaults = merge(
     {
       "spark.sql.extensions"            = "io.delta.sql.DeltaSparkSessionExtension"
       "spark.sql.catalog.spark_catalog" = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
-      "spark.jars"                      = "/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar"
+      "spark.jars"                      = join(",", concat(local.delta_jars, var.image_jars))
     },
+    # The source connectors the image lacks (Snowflake, Kafka) resolve from Maven at job start: this needs
+    # outbound access (no VPC, or a VPC with a NAT); without it, upload the jars and list them in image_jars.
+    length(var.spark_packages) > 0 ? { "spark.jars.packages" = join(",", var.spark_packages) } : {},
     var.enable_glue_catalog ? {
       "spark.hadoop.hive.metastore.client.factory.class" = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
       "spark.sql.catalogImplementation"                  = "hive"

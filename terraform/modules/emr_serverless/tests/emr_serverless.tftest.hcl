@@ -46,10 +46,14 @@ run "job_runs_get_delta_glue_and_encrypted_logs" {
     condition = (
       output.spark_defaults["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension" &&
       output.spark_defaults["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog" &&
-      output.spark_defaults["spark.jars"] == "/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar" &&
+      output.spark_defaults["spark.jars"] == "/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar,/usr/share/aws/redshift/jdbc/RedshiftJDBC.jar" &&
       output.spark_defaults["spark.hadoop.hive.metastore.client.factory.class"] == "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
     )
     error_message = "spark-defaults must enable Delta (extension, catalog, jars) and the Glue metastore"
+  }
+  assert {
+    condition     = output.spark_defaults["spark.jars.packages"] == "net.snowflake:spark-snowflake_2.12:3.0.0,org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3"
+    error_message = "the Snowflake and Kafka connectors the image lacks must be on the job runs' classpath (spark.jars.packages)"
   }
   assert {
     condition = (
@@ -121,4 +125,24 @@ run "refuses_vpc_without_subnets" {
     enable_vpc = true
   }
   expect_failures = [aws_emrserverless_application.this]
+}
+
+run "no_maven_packages_when_the_jobs_cannot_reach_maven" {
+  command = plan
+  variables {
+    spark_packages = []
+    image_jars     = ["/usr/share/aws/redshift/jdbc/RedshiftJDBC.jar", "s3://artifacts/jars/spark-sql-kafka.jar"]
+  }
+  assert {
+    condition     = !contains(keys(output.spark_defaults), "spark.jars.packages") && endswith(output.spark_defaults["spark.jars"], ",s3://artifacts/jars/spark-sql-kafka.jar")
+    error_message = "an empty spark_packages drops spark.jars.packages; uploaded jars join spark.jars"
+  }
+}
+
+run "refuses_a_package_that_is_not_a_maven_coordinate" {
+  command = plan
+  variables {
+    spark_packages = ["spark-sql-kafka-0-10_2.12"]
+  }
+  expect_failures = [var.spark_packages]
 }

@@ -1,0 +1,64 @@
+"""The Delta merge writer (lakehouse.tables.merge): idempotent upserts, and ``changed_only`` leaving an
+unchanged table without a commit."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakehouse import tables as io
+
+SCHEMA = "k string, v string, n int, _batch_id string"
+
+
+def _rows(spark, cfg, table="t"):
+    return sorted(tuple(r) for r in io.read(spark, cfg, "gold", table).select("k", "v", "n").collect())
+
+
+def _seed(spark, cfg, table="t"):
+    df = spark.createDataFrame([("a", "x", 1, "b1"), ("b", None, 2, "b1"), ("c", "z", None, "b1")], SCHEMA)
+    first = io.merge(spark, cfg, "gold", table, df, ["k"], when_matched="update_if_changed", dedupe=False)
+    assert (first.inserted, first.updated) == (3, 0)
+
+
+def test_update_if_newer_keeps_the_latest_version_and_a_rerun_changes_nothing(spark, tmp_lake):
+    df = spark.createDataFrame([("a", "old", 1, "b1"), ("a", "new", 2, "b1"), ("b", "x", 1, "b1")], SCHEMA)
+    stats = io.merge(spark, tmp_lake, "gold", "t", df, ["k"], order_col="n")
+    assert (stats.rows_in, stats.deduplicated, stats.inserted) == (3, 1, 2)
+    v = io.version(spark, tmp_lake, "gold", "t")
+    older = spark.createDataFrame([("a", "older", 0, "b2")], SCHEMA)
+    again = io.merge(spark, tmp_lake, "gold", "t", older, ["k"], order_col="n")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+    assert _rows(spark, tmp_lake) == [("a", "new", 2), ("b", "x", 1)]
+    assert io.version(spark, tmp_lake, "gold", "t") == v + 1  # a MERGE commit, but no row moved
+
+
+@pytest.mark.parametrize("changed_only", [False, True])
+def test_update_if_changed_updates_changed_rows_and_inserts_new_ones(spark, tmp_lake, changed_only):
+    _seed(spark, tmp_lake)
+    # a: unchanged (only the metadata column differs), b: NULL -> value, c: unchanged with a NULL, d: new
+    df = spark.createDataFrame(
+        [("a", "x", 1, "b2"), ("b", "y", 2, "b2"), ("c", "z", None, "b2"), ("d", "w", 4, "b2")], SCHEMA
+    )
+    stats = io.merge(
+        spark, tmp_lake, "gold", "t", df, ["k"], when_matched="update_if_changed", changed_only=changed_only
+    )
+    assert (stats.inserted, stats.updated, stats.unchanged) == (1, 1, 2)
+    assert _rows(spark, tmp_lake) == [("a", "x", 1), ("b", "y", 2), ("c", "z", None), ("d", "w", 4)]
+
+
+def test_changed_only_makes_no_commit_when_nothing_changed(spark, tmp_lake):
+    _seed(spark, tmp_lake)
+    v = io.version(spark, tmp_lake, "gold", "t")
+    same = spark.createDataFrame([("a", "x", 1, "b9"), ("b", None, 2, "b9"), ("c", "z", None, "b9")], SCHEMA)
+    stats = io.merge(
+        spark, tmp_lake, "gold", "t", same, ["k"], when_matched="update_if_changed", changed_only=True
+    )
+    assert (stats.rows_in, stats.inserted, stats.updated, stats.unchanged) == (3, 0, 0, 3)
+    assert io.version(spark, tmp_lake, "gold", "t") == v  # NULLs compare equal: nothing to write
+
+
+def test_changed_only_is_refused_with_another_policy(spark, tmp_lake):
+    df = spark.createDataFrame([("a", "x", 1, "b1")], SCHEMA)
+    with pytest.raises(ValueError, match="changed_only needs when_matched='update_if_changed'"):
+        io.merge(spark, tmp_lake, "gold", "t", df, ["k"], order_col="n", changed_only=True)
+    assert not io.exists(spark, tmp_lake, "gold", "t")
