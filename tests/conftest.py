@@ -24,7 +24,7 @@ def spark(tmp_path_factory):
 
     # Keep the test JVM small and single-threaded enough for a shared 2-core machine.
     os.environ.setdefault("LAKEHOUSE_SPARK_MASTER", "local[2]")
-    os.environ.setdefault("LAKEHOUSE_DRIVER_MEMORY", "2g")
+    os.environ.setdefault("LAKEHOUSE_DRIVER_MEMORY", "3g")  # one JVM runs every pipeline of the session
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = build_session(
         "lakehouse-tests",

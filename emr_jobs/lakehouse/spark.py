@@ -108,6 +108,12 @@ def build_session(
                 "spark.jars.ivy": str(ivy),
                 "spark.driver.memory": os.environ.get("LAKEHOUSE_DRIVER_MEMORY", "4g"),
                 "spark.ui.enabled": "false",
+                # the status store keeps every job/stage/task and SQL plan even without the UI: a long local
+                # session (tests, bench, demo) runs thousands of them, so keep only recent ones
+                "spark.ui.retainedJobs": "100",
+                "spark.ui.retainedStages": "100",
+                "spark.ui.retainedTasks": "10000",
+                "spark.sql.ui.retainedExecutions": "50",
                 "spark.ui.showConsoleProgress": "false",
                 "spark.sql.warehouse.dir": str(cache_dir() / "spark-warehouse"),
                 "spark.driver.extraJavaOptions": "-Dderby.system.home=" + str(cache_dir() / "derby"),
