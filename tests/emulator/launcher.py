@@ -19,6 +19,8 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
   for the request token to match) failed with ResourceExists; an identical repeat returns the secret.
 * S3: a version-specific delete on a bucket with Suspended versioning (how Terraform empties a force_destroy
   bucket after removing its versioning) crashed on delete markers; it now deletes that one version, as S3 does.
+* CloudWatch: a lost-reply retry of ``DeleteDashboards`` on destroy answered ResourceNotFound; a repeat of a
+  delete this emulator already served now succeeds (a dashboard that never existed is still not found).
 * Athena: ``DeleteNamedQuery`` is not implemented (the provider retries for ever) and ``GetNamedQuery`` of a
   missing id crashes instead of answering InvalidRequestException.
 
@@ -191,6 +193,25 @@ def apply_patches() -> None:
                 bucket.versioning_status = "Suspended"
 
     s3_models.S3Backend.delete_object = delete_object
+
+    # CloudWatch: the same lost-reply retry, on destroy: a repeated DeleteDashboards of dashboards this
+    # backend already deleted answered ResourceNotFound and failed the destroy. A repeat of an earlier
+    # delete succeeds; a dashboard that never existed is still not found.
+    import moto.cloudwatch.models as cloudwatch
+
+    original_delete_dashboards = cloudwatch.CloudWatchBackend.delete_dashboards
+
+    def delete_dashboards(self, dashboards):
+        deleted = self.__dict__.setdefault("_deleted_dashboards", set())
+        present = [d for d in dashboards if d in self.dashboards]
+        if set(dashboards) - set(present) <= deleted:
+            error = original_delete_dashboards(self, present) if present else None
+            if error is None:
+                deleted.update(dashboards)
+            return error
+        return original_delete_dashboards(self, dashboards)
+
+    cloudwatch.CloudWatchBackend.delete_dashboards = delete_dashboards
 
 
 def free_port() -> int:

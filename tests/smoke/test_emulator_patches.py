@@ -67,3 +67,15 @@ def test_an_identical_repeated_create_secret_without_value_returns_the_secret(em
     assert again["ARN"] == first["ARN"]
     with pytest.raises(sm.exceptions.ResourceExistsException):
         sm.create_secret(Name=name, Description="a different secret")
+
+
+def test_a_repeated_delete_dashboards_succeeds_but_an_unknown_dashboard_is_not_found(emulator):
+    # the destroy's retry after a lost reply deletes the same dashboard again
+    cw = _client("cloudwatch")
+    name = f"patch-{uuid.uuid4().hex[:8]}"
+    cw.put_dashboard(DashboardName=name, DashboardBody='{"widgets": []}')
+    cw.delete_dashboards(DashboardNames=[name])
+    cw.delete_dashboards(DashboardNames=[name])
+    assert name not in {d["DashboardName"] for d in cw.list_dashboards()["DashboardEntries"]}
+    with pytest.raises(cw.exceptions.ResourceNotFound):
+        cw.delete_dashboards(DashboardNames=[f"never-{name}"])
