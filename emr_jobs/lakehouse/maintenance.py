@@ -294,9 +294,8 @@ def backfill(
     Each run is a backfill run: jobs get their ``backfill_args`` from the job graph, so ``bronze_to_silver``
     re-derives the bronze rows loaded on that date whatever the watermark says and MERGEs them with the
     ``repair`` policy (lakehouse.silver); the DQ gate and gold follow as in a daily run, the extracts pick up
-    only what is new. Watermarks
-    do not move back. Idempotent because every write is a MERGE/replace keyed by business key: running the
-    same range again leaves every table as it was (tests/e2e/test_backfill.py).
+    only what is new. Watermarks do not move back. Idempotent because every write is a MERGE/replace keyed
+    by business key: running the same range again leaves every table as it was (tests/e2e/test_backfill.py).
     """
     if run is None:
         from lakehouse.runner import run

@@ -573,7 +573,7 @@ def build_silver(
                     list(spec.keys),
                     partition_by=contract.partition_by,
                     when_matched="repair" if mode == "backfill" else spec.merge_policy,
-                    order_col=spec.order_col or ("_ingested_at" if mode == "backfill" else None),
+                    order_col=spec.order_col or (io.LOAD_COLUMN if mode == "backfill" else None),
                     dedupe=False,
                 )
                 acc = Accounting(name, rows_in, stats.rows_in, rows_in - n_latest, n_bad, quarantined)
