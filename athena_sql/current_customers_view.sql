@@ -1,6 +1,16 @@
 -- name: current_customers_view
--- description: Creates the view current_customers: the current SCD2 version of every customer, without PII columns
+-- description: The current SCD2 version of every customer, without PII columns
 -- database: gold
+-- column: customer_sk bigint
+-- column: customer_id string
+-- column: country string
+-- column: region string
+-- column: segment string
+-- column: sf_account_id string
+-- column: account_name string
+-- column: industry string
+-- column: match_source string
+-- column: current_since timestamp
 CREATE OR REPLACE VIEW current_customers AS
 SELECT
   customer_sk,

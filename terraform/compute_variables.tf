@@ -121,8 +121,8 @@ variable "mwaa_airflow_version" {
   default     = null
 
   validation {
-    condition     = var.mwaa_airflow_version == null || can(regex("^(2\\.(9|10|11)|3\\.[0-9]+)\\.[0-9]+$", try(var.mwaa_airflow_version, "")))
-    error_message = "Variable mwaa_airflow_version must be an MWAA-supported Airflow 2.9-2.11 or 3.x version, e.g. 3.2.1."
+    condition     = var.mwaa_airflow_version == null || contains(["3.3.1", "3.2.1", "3.0.6", "2.11.0", "2.10.3", "2.10.1", "2.9.2"], coalesce(var.mwaa_airflow_version, "-"))
+    error_message = "Variable mwaa_airflow_version must be null (the version of airflow/requirements.txt) or a version MWAA supports: 3.3.1, 3.2.1, 3.0.6, 2.11.0, 2.10.3, 2.10.1 or 2.9.2."
   }
 }
 

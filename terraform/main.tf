@@ -91,15 +91,28 @@ locals {
   contracts        = { for f in local.contract_files : trimsuffix(f, ".yaml") => yamldecode(file("${local.repo_root}/glue/${f}")) }
   metadata_columns = yamldecode(file("${local.repo_root}/glue/_metadata_columns.yaml")).columns
 
-  # Named queries: athena_sql/<name>.sql; optional header lines "-- database: <layer>" and
-  # "-- description: <text>" (default database: gold).
-  athena_sql_files = fileset("${local.repo_root}/athena_sql", "*.sql")
-  named_queries = {
-    for f in local.athena_sql_files : trimsuffix(f, ".sql") => {
-      query       = file("${local.repo_root}/athena_sql/${f}")
-      database    = local.names.glue_databases[try(regex("(?m)^--\\s*database:\\s*([a-z]+)\\s*$", file("${local.repo_root}/athena_sql/${f}"))[0], "gold")]
+  # athena_sql/<name>.sql: header lines "-- database: <layer>" and "-- description: <text>" (default
+  # database: gold). A file holding "CREATE [OR REPLACE] VIEW <v> AS <select>" becomes the view <v> and
+  # declares its columns, one "-- column: <name> <hive type>" line each (docs/interfaces.md); every other
+  # file becomes a named query.
+  athena_sql = {
+    for f in fileset("${local.repo_root}/athena_sql", "*.sql") : trimsuffix(f, ".sql") => {
+      text        = file("${local.repo_root}/athena_sql/${f}")
+      layer       = try(regex("(?m)^--\\s*database:\\s*([a-z]+)\\s*$", file("${local.repo_root}/athena_sql/${f}"))[0], "gold")
       description = try(regex("(?m)^--\\s*description:\\s*(.+?)\\s*$", file("${local.repo_root}/athena_sql/${f}"))[0], "Named query ${trimsuffix(f, ".sql")}")
+      view        = try(regex("(?is)\\bCREATE\\s+(?:OR\\s+REPLACE\\s+)?VIEW\\s+([a-z_][a-z0-9_]*)\\s+AS\\s+(.+?)[;\\s]*$", file("${local.repo_root}/athena_sql/${f}")), null)
     }
+  }
+  named_queries = {
+    for n, q in local.athena_sql : n => { query = q.text, database = local.names.glue_databases[q.layer], description = q.description } if q.view == null
+  }
+  athena_views = {
+    for n, q in local.athena_sql : lower(q.view[0]) => {
+      layer       = q.layer
+      sql         = q.view[1]
+      description = q.description
+      columns     = [for c in regexall("(?m)^--\\s*column:\\s*([a-z_][a-z0-9_]*)\\s+(\\S+)\\s*$", q.text) : { name = c[0], type = c[1] }]
+    } if q.view != null
   }
 
   # Log groups the logs key may encrypt (all of them named by this environment's prefix).
@@ -207,6 +220,7 @@ module "lakeformation" {
   admin_arns                 = local.lakeformation_admins
   database_names             = module.glue.database_names
   tables                     = module.glue.tables
+  views                      = { for n, v in module.athena.views : n => merge(v, { layer = local.athena_views[n].layer }) }
   lf_tag_keys                = var.lakeformation_tag_keys
   enable_column_level_grants = var.enable_lakeformation_column_grants
   enable_data_cells_filters  = var.enable_lakeformation_data_cells_filters
@@ -249,6 +263,8 @@ module "athena" {
   bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
   force_destroy                  = var.force_destroy
   named_queries                  = local.named_queries
+  # Through the glue module's output, so a view is created after its database.
+  views = { for n, v in local.athena_views : n => merge(v, { database = module.glue.database_names[v.layer] }) }
 }
 
 module "budgets" {

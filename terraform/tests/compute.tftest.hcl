@@ -94,6 +94,16 @@ run "alarms_follow_the_job_graph" {
     ] if try(regex("(?m)^-- database: ([a-z]+)$", file("${path.root}/../athena_sql/${f}"))[0], "") == "gold"]))
     error_message = "a gold query in athena_sql/ reads a table that has no glue/gold contract"
   }
+  assert {
+    condition = toset(keys(module.athena.views)) == toset(flatten([for f in fileset("${path.root}/../athena_sql", "*.sql") :
+      regexall("(?i)CREATE\\s+OR\\s+REPLACE\\s+VIEW\\s+([a-z_][a-z0-9_]*)", file("${path.root}/../athena_sql/${f}"))[*][0]
+    ])) && length(module.athena.views) > 0 && module.athena.views["current_customers"].database == "lakehouse_dev_gold"
+    error_message = "every CREATE VIEW in athena_sql/ becomes a Glue view in its layer's database"
+  }
+  assert {
+    condition     = length(setintersection(toset(keys(module.athena.named_query_ids)), toset([for f in fileset("${path.root}/../athena_sql", "*.sql") : trimsuffix(f, ".sql") if can(regex("(?i)CREATE\\s+OR\\s+REPLACE\\s+VIEW", file("${path.root}/../athena_sql/${f}")))]))) == 0
+    error_message = "a view file is not also a named query (running it in Athena would rewrite the view behind Terraform's back)"
+  }
 
   assert {
     condition = toset(keys(module.cloudwatch.alarm_names.sla)) == toset([

@@ -56,6 +56,13 @@ run "athena_workgroup_is_enforced_and_encrypted" {
     named_queries = {
       top_customers = { database = "lakehouse_test_gold", query = "SELECT 1" }
     }
+    views = {
+      current_customers = {
+        database = "lakehouse_test_gold"
+        sql      = "SELECT customer_id, quantity, amount FROM dim_customer"
+        columns  = [{ name = "customer_id", type = "string" }, { name = "quantity", type = "int" }, { name = "amount", type = "decimal(18,2)" }]
+      }
+    }
   }
 
   assert {
@@ -73,6 +80,48 @@ run "athena_workgroup_is_enforced_and_encrypted" {
     condition     = aws_athena_named_query.this["top_customers"].database == "lakehouse_test_gold"
     error_message = "named queries come from the input map"
   }
+
+  # The form Athena writes for CREATE VIEW: a VIRTUAL_VIEW whose definition is base64 JSON with Trino types.
+  assert {
+    condition = (
+      aws_glue_catalog_table.view["current_customers"].table_type == "VIRTUAL_VIEW" &&
+      aws_glue_catalog_table.view["current_customers"].parameters.presto_view == "true" &&
+      [for c in aws_glue_catalog_table.view["current_customers"].storage_descriptor[0].columns : c.type] == ["string", "int", "decimal(18,2)"]
+    )
+    error_message = "a view is a Glue VIRTUAL_VIEW table marked presto_view, with the declared Hive column types"
+  }
+  assert {
+    condition = jsondecode(base64decode(trimsuffix(trimprefix(aws_glue_catalog_table.view["current_customers"].view_original_text, "/* Presto View: "), " */"))) == {
+      originalSql = "SELECT customer_id, quantity, amount FROM dim_customer"
+      catalog     = "awsdatacatalog"
+      schema      = "lakehouse_test_gold"
+      columns     = [{ name = "customer_id", type = "varchar" }, { name = "quantity", type = "integer" }, { name = "amount", type = "decimal(18,2)" }]
+    }
+    error_message = "the encoded view definition carries the SELECT, the database and the columns in Trino types"
+  }
+}
+
+run "athena_view_with_create_statement_or_unknown_type_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/athena"
+  }
+
+  variables {
+    name_prefix       = "lakehouse-test"
+    results_bucket_id = "lakehouse-test-athena-results-123456789012"
+    kms_key_arn       = "arn:aws:kms:eu-west-1:123456789012:key/lake"
+    views = {
+      v = {
+        database = "lakehouse_test_gold"
+        sql      = "CREATE VIEW v AS SELECT 1 AS one"
+        columns  = [{ name = "one", type = "varchar" }]
+      }
+    }
+  }
+
+  expect_failures = [var.views]
 }
 
 run "budget_alerts_at_50_80_100" {

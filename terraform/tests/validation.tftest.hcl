@@ -105,3 +105,11 @@ run "emr_capacity_without_units_is_refused" {
   }
   expect_failures = [var.emr_maximum_capacity]
 }
+
+run "airflow_version_mwaa_never_offered_is_refused" {
+  command = plan
+  variables {
+    mwaa_airflow_version = "3.1.6"
+  }
+  expect_failures = [var.mwaa_airflow_version]
+}

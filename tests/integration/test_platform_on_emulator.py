@@ -12,9 +12,11 @@ Each phase's time is printed at the end.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -174,6 +176,35 @@ def test_apply_created_a_glue_table_for_every_contract(platform):
         layer, table = contract.parent.name, contract.stem
         got = glue.get_table(DatabaseName=cfg["glue_databases"][layer], Name=table)["Table"]
         assert got["StorageDescriptor"]["Location"].rstrip("/") == f"{cfg['lake_root']}/{layer}/{table}"
+
+
+def test_apply_created_the_athena_views_and_named_queries(platform):
+    from lakehouse.aws import client
+
+    _, outputs, _ = platform
+    cfg = _job_config(outputs)
+    glue, athena = client("glue"), client("athena")
+    views, query_files = {}, set()
+    for sql in sorted((REPO / "athena_sql").glob("*.sql")):
+        m = re.search(
+            r"CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*)\s+AS\s+(.+?)\s*$",
+            sql.read_text(),
+            re.I | re.S,
+        )
+        if m:
+            views[m.group(1)] = m.group(2)
+        else:
+            query_files.add(sql.stem)
+    assert views, "athena_sql/ ships views"
+    for name, select in views.items():
+        got = glue.get_table(DatabaseName=cfg["glue_databases"]["gold"], Name=name)["Table"]
+        assert got["TableType"] == "VIRTUAL_VIEW" and got["Parameters"]["presto_view"] == "true", name
+        encoded = got["ViewOriginalText"].removeprefix("/* Presto View: ").removesuffix(" */")
+        assert json.loads(base64.b64decode(encoded))["originalSql"] == select, name
+    workgroup = outputs["athena_workgroup"]
+    ids = athena.list_named_queries(WorkGroup=workgroup)["NamedQueryIds"]
+    names = {athena.get_named_query(NamedQueryId=i)["NamedQuery"]["Name"] for i in ids}
+    assert names == query_files  # a view file is a view, not also a named query
 
 
 def test_apply_uploaded_the_package_and_entry_points_with_their_content_hashes(platform):

@@ -1,5 +1,5 @@
 # The analytics workgroup: enforced settings (clients cannot turn off encryption or the scan cutoff),
-# SSE-KMS results in the results bucket, CloudWatch metrics; named queries from athena_sql/.
+# SSE-KMS results in the results bucket, CloudWatch metrics; named queries and views from athena_sql/.
 data "aws_caller_identity" "current" {}
 
 resource "aws_athena_workgroup" "this" {
@@ -32,4 +32,52 @@ resource "aws_athena_named_query" "this" {
   database    = each.value.database
   query       = each.value.query
   description = each.value.description
+}
+
+# Views as Glue VIRTUAL_VIEW tables, the form Athena itself writes for CREATE VIEW: the definition is
+# base64 JSON inside a "Presto View" comment, with the column types in Trino spelling. Declaring them in
+# Terraform (not by running DDL at apply) keeps views in the plan, in state and destroyed with the rest.
+locals {
+  trino_types = { string = "varchar", int = "integer", float = "real" }
+
+  view_definitions = {
+    for n, v in var.views : n => jsonencode({
+      originalSql = trimspace(v.sql)
+      catalog     = "awsdatacatalog"
+      schema      = v.database
+      columns     = [for c in v.columns : { name = c.name, type = lookup(local.trino_types, c.type, c.type) }]
+    })
+  }
+}
+
+resource "aws_glue_catalog_table" "view" {
+  for_each = var.views
+
+  name          = each.key
+  database_name = each.value.database
+  description   = each.value.description
+  table_type    = "VIRTUAL_VIEW"
+
+  view_original_text = "/* Presto View: ${base64encode(local.view_definitions[each.key])} */"
+  view_expanded_text = "/* Presto View */"
+
+  parameters = {
+    presto_view = "true"
+    comment     = "Presto View"
+  }
+
+  storage_descriptor {
+    ser_de_info {
+      name                  = "-"
+      serialization_library = "-"
+    }
+
+    dynamic "columns" {
+      for_each = each.value.columns
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
 }

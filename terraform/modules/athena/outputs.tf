@@ -17,3 +17,8 @@ output "named_query_ids" {
   description = "Named query ids by name."
   value       = { for k, q in aws_athena_named_query.this : k => q.id }
 }
+
+output "views" {
+  description = "Views by name: Glue database and name (for Lake Formation grants)."
+  value       = { for k, v in aws_glue_catalog_table.view : k => { database = v.database_name, name = v.name } }
+}

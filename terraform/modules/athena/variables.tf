@@ -59,3 +59,30 @@ variable "named_queries" {
     error_message = "named_queries: names must be 1-128 letters, digits, _ or -, and each query must be non-empty and at most 262144 characters."
   }
 }
+
+variable "views" {
+  description = "Views by name: the Glue database, the SELECT that defines the view (no CREATE VIEW), a description, and the view's columns with their Hive types (Athena stores a view's column types twice: Hive types in Glue, Trino types in the encoded definition)."
+  type = map(object({
+    database    = string
+    sql         = string
+    description = optional(string, "")
+    columns = list(object({
+      name = string
+      type = string
+    }))
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for n, v in var.views : can(regex("^[a-z_][a-z0-9_]{0,254}$", n)) && can(regex("(?i)^\\s*(SELECT|WITH)\\b", v.sql)) && length(v.columns) > 0])
+    error_message = "views: names must be lower-case letters, digits and _; sql must be a SELECT (or WITH ... SELECT) without CREATE VIEW; every view declares at least one column."
+  }
+
+  validation {
+    condition = alltrue(flatten([for v in var.views : [for c in v.columns :
+      can(regex("^[a-z_][a-z0-9_]*$", c.name)) &&
+      can(regex("^(string|bigint|int|smallint|tinyint|double|float|boolean|date|timestamp|binary|decimal\\([0-9]{1,2},[0-9]{1,2}\\))$", c.type))
+    ]]))
+    error_message = "views: column names must be lower-case identifiers and types one of string, bigint, int, smallint, tinyint, double, float, boolean, date, timestamp, binary, decimal(p,s)."
+  }
+}

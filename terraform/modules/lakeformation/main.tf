@@ -31,6 +31,17 @@ locals {
   ]...)
 
   pii_tables = { for tk, t in var.tables : tk => t if length(t.pii_columns) > 0 }
+
+  # Views are read-only: of a grant's table permissions only SELECT and DESCRIBE apply to them.
+  view_grants = merge([
+    for g, grant in var.grants : {
+      for vk, v in var.views : "${g}/${vk}" => {
+        principal   = grant.principal_arn
+        view        = v
+        permissions = setintersection(toset(grant.table_permissions), toset(["SELECT", "DESCRIBE"]))
+      } if contains(grant.layers, v.layer) && length(setintersection(toset(grant.table_permissions), toset(["SELECT", "DESCRIBE"]))) > 0
+    }
+  ]...)
 }
 
 resource "aws_lakeformation_data_lake_settings" "this" {
@@ -154,6 +165,20 @@ resource "aws_lakeformation_permissions" "columns" {
     name                  = each.value.table.name
     wildcard              = true
     excluded_column_names = each.value.table.pii_columns
+  }
+
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+resource "aws_lakeformation_permissions" "view" {
+  for_each = local.view_grants
+
+  principal   = each.value.principal
+  permissions = sort(tolist(each.value.permissions))
+
+  table {
+    database_name = each.value.view.database
+    name          = each.value.view.name
   }
 
   depends_on = [aws_lakeformation_data_lake_settings.this]

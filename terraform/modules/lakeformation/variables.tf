@@ -35,6 +35,16 @@ variable "tables" {
   }))
 }
 
+variable "views" {
+  description = "Athena views by name (module athena output views, plus their layer): principals reading a layer get SELECT/DESCRIBE on its views. A view holds no PII column (tests/unit/test_athena_views.py) and Athena still checks the querying principal's grants on the tables beneath."
+  type = map(object({
+    database = string
+    name     = string
+    layer    = string
+  }))
+  default = {}
+}
+
 variable "lf_tag_keys" {
   description = "LF-tag keys. LF-tags are catalog-wide: environments sharing an account need distinct keys."
   type = object({

@@ -15,14 +15,15 @@ variable "name" {
 }
 
 variable "airflow_version" {
-  description = "Apache Airflow version. Default (also for null): the newest MWAA supports as of May 2026, 3.2.1; keep airflow/requirements.txt's --constraint line on the same version."
+  description = "Apache Airflow version. Default (also for null): the newest MWAA supports as of September 2026, 3.3.1; keep airflow/requirements.txt's --constraint line on the same version."
   type        = string
-  default     = "3.2.1"
+  default     = "3.3.1"
   nullable    = false
 
   validation {
-    condition     = can(regex("^(2\\.(9|10|11)|3\\.[0-9]+)\\.[0-9]+$", var.airflow_version))
-    error_message = "Variable airflow_version must be an MWAA-supported Airflow 2.9-2.11 or 3.x version, e.g. 3.2.1 or 2.11.0."
+    # MWAA's list (newest first); a version MWAA never offered (e.g. 3.1.6) fails here, not mid-apply.
+    condition     = contains(["3.3.1", "3.2.1", "3.0.6", "2.11.0", "2.10.3", "2.10.1", "2.9.2"], var.airflow_version)
+    error_message = "Variable airflow_version must be a version MWAA supports: 3.3.1, 3.2.1, 3.0.6, 2.11.0, 2.10.3, 2.10.1 or 2.9.2."
   }
 }
 

@@ -44,7 +44,7 @@ run "private_environment_with_every_log_type" {
     error_message = "DAGs from dags/, requirements and startup script pinned to their object versions"
   }
   assert {
-    condition     = aws_mwaa_environment.this[0].airflow_version == "3.2.1" && aws_mwaa_environment.this[0].min_workers == 1 && aws_mwaa_environment.this[0].max_workers == 5
+    condition     = aws_mwaa_environment.this[0].airflow_version == "3.3.1" && aws_mwaa_environment.this[0].min_workers == 1 && aws_mwaa_environment.this[0].max_workers == 5
     error_message = "newest MWAA Airflow and the worker bounds"
   }
   assert {
