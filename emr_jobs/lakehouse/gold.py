@@ -7,8 +7,8 @@ Pure functions build each candidate table from silver frames. ``build_gold(ctx)`
 2. builds every candidate and materialises it once (persist + count): the DQ suite and the publish read
    the same rows — a lost cached block is recomputed from the pinned inputs, which yields the same rows;
 3. runs the ``gold`` DQ suite on the staged candidates; a critical failure publishes NOTHING and raises;
-4. publishes all tables: a MERGE of only the new/changed rows for the keyed tables (an unchanged table
-   gets no commit), a replace for dim_date and the (date, region) aggregate.
+4. publishes all tables: a MERGE of only the new/changed rows for the keyed tables, a replace for dim_date
+   and the (date, region) aggregate; an unchanged table gets no commit either way.
 
 Atomicity — how far it goes: Delta commits are per table, so step 4 is N commits, not one. Before
 publishing, the current version of every gold table is recorded; if any publish raises, the tables already
@@ -20,6 +20,7 @@ the state a clean run produces (tests/e2e/test_crash_recovery.py checks this for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -294,34 +295,51 @@ def _conform(df: DataFrame, table: str) -> DataFrame:
     return select_contract_columns(df, load_contract("gold", table).spark_schema())
 
 
-def build_candidates(spark, cfg, read_silver, *, dim_version: int | None = None) -> dict[str, DataFrame]:
+def build_candidates(
+    spark,
+    cfg,
+    read_silver,
+    *,
+    dim_version: int | None = None,
+    stage: Callable[[str, DataFrame], DataFrame] | None = None,
+) -> dict[str, DataFrame]:
     """Every gold table as a DataFrame, from silver frames given by ``read_silver(table)`` and the current
-    dim_customer (at ``dim_version``; None: there is none yet)."""
+    dim_customer (at ``dim_version``; None: there is none yet).
+
+    ``stage(table, df)`` is applied to each table as soon as it is built and what it returns is what the
+    tables built from it read: ``build_gold`` materialises there, so the SCD2 dimension and the fact are
+    computed once, not once more for every aggregate that reads them."""
     from lakehouse import tables as io
 
+    stage = stage or (lambda _table, df: df)
     existing_dim = (
         None if dim_version is None else io.read(spark, cfg, "gold", "dim_customer", version=dim_version)
     )
     orders = read_silver("orders")
-    dim_customer = scd2_apply(existing_dim, read_silver("customers_conformed"))
-    dim_product = build_dim_product(read_silver("products"), read_silver("vendor_catalog"))
-    fact = build_fact_orders(orders, dim_customer, dim_product)
     bounds = orders.agg(F.min("order_date").alias("lo"), F.max("order_date").alias("hi")).collect()[0]
     lo, hi = bounds["lo"] or date.today(), bounds["hi"] or date.today()
-    return {
-        "dim_date": build_dim_date(spark, lo, hi),
-        "dim_product": dim_product,
-        "dim_customer": dim_customer,
-        "fact_orders": fact,
-        "daily_revenue_by_region_usd": build_daily_revenue(fact, dim_customer),
-        "customer_360": build_customer_360(
-            dim_customer,
-            fact,
+    out = {"dim_date": stage("dim_date", build_dim_date(spark, lo, hi))}
+    out["dim_product"] = stage(
+        "dim_product", build_dim_product(read_silver("products"), read_silver("vendor_catalog"))
+    )
+    out["dim_customer"] = stage("dim_customer", scd2_apply(existing_dim, read_silver("customers_conformed")))
+    out["fact_orders"] = stage(
+        "fact_orders", build_fact_orders(orders, out["dim_customer"], out["dim_product"])
+    )
+    out["daily_revenue_by_region_usd"] = stage(
+        "daily_revenue_by_region_usd", build_daily_revenue(out["fact_orders"], out["dim_customer"])
+    )
+    out["customer_360"] = stage(
+        "customer_360",
+        build_customer_360(
+            out["dim_customer"],
+            out["fact_orders"],
             read_silver("behaviour_events"),
             read_silver("realtime_events"),
             read_silver("sf_opportunities"),
         ),
-    }
+    )
+    return out
 
 
 def build_gold(ctx) -> GoldResult:
@@ -349,12 +367,16 @@ def build_gold(ctx) -> GoldResult:
     # 2. materialise the candidates once (DQ and publish read the same blocks; should a cached block be
     #    lost, Spark recomputes it from the pinned inputs, which gives the same rows)
     staged: dict[str, DataFrame] = {}
-    for table, df in build_candidates(spark, cfg, read_silver, dim_version=dim_version).items():
+
+    def stage(table: str, df: DataFrame) -> DataFrame:
         staged[table] = _conform(df, table).persist()
         result.rows[table] = staged[table].count()
-    ctx.log.info("gold candidates staged", extra={"rows": result.rows, "silver_versions": pinned})
+        return staged[table]
 
     try:
+        build_candidates(spark, cfg, read_silver, dim_version=dim_version, stage=stage)
+        ctx.log.info("gold candidates staged", extra={"rows": result.rows, "silver_versions": pinned})
+
         # accounting: every silver order is one fact row (a join that lost or doubled orders fails the run)
         n_orders = read_silver("orders").count()
         n_customers = read_silver("customers_conformed").count()
@@ -404,6 +426,7 @@ def build_gold(ctx) -> GoldResult:
                         staged[table],
                         partition_by=contract.partition_by,
                         overwrite_schema=True,
+                        only_if_changed=True,  # an unchanged aggregate gets no new version
                     )
                 else:
                     io.merge(

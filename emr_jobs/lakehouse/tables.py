@@ -239,8 +239,15 @@ def overwrite(
     partition_by: Iterable[str] = (),
     replace_where: str | None = None,
     overwrite_schema: bool = False,
+    only_if_changed: bool = False,
 ) -> int:
-    """Replace the table (or only the rows matching ``replace_where``) atomically; returns rows written."""
+    """Replace the table (or only the rows matching ``replace_where``) atomically; returns rows written.
+
+    ``only_if_changed``: when the table already holds exactly these rows (same schema, same multiset of
+    rows) write nothing and return 0 — a re-run then adds no version. Two anti-scans of a table small
+    enough to be replaced whole cost less than rewriting it and committing."""
+    if only_if_changed and not replace_where and _holds_exactly(spark, cfg, layer, table, df):
+        return 0
     writer = df.write.format("delta").mode("overwrite")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
@@ -250,6 +257,15 @@ def overwrite(
         writer = writer.option("overwriteSchema", "true")
     writer.save(path(cfg, layer, table))
     return _last_written(spark, cfg, layer, table)
+
+
+def _holds_exactly(spark, cfg, layer: str, table: str, df) -> bool:
+    if not exists(spark, cfg, layer, table):
+        return False
+    held = read(spark, cfg, layer, table)
+    if [(f.name, f.dataType) for f in held.schema.fields] != [(f.name, f.dataType) for f in df.schema.fields]:
+        return False
+    return df.exceptAll(held).isEmpty() and held.exceptAll(df).isEmpty()
 
 
 def append(

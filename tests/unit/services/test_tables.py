@@ -62,3 +62,21 @@ def test_changed_only_is_refused_with_another_policy(spark, tmp_lake):
     with pytest.raises(ValueError, match="changed_only needs when_matched='update_if_changed'"):
         io.merge(spark, tmp_lake, "gold", "t", df, ["k"], order_col="n", changed_only=True)
     assert not io.exists(spark, tmp_lake, "gold", "t")
+
+
+def test_overwrite_only_if_changed_skips_identical_rows_and_replaces_otherwise(spark, tmp_lake):
+    rows = [("a", "x", 1, "b1"), ("b", None, 2, "b1"), ("b", None, 2, "b1")]  # a duplicate row counts twice
+    df = spark.createDataFrame(rows, SCHEMA)
+    assert io.overwrite(spark, tmp_lake, "gold", "r", df, only_if_changed=True) == 3  # no table yet
+    v = io.version(spark, tmp_lake, "gold", "r")
+    reordered = spark.createDataFrame(list(reversed(rows)), SCHEMA)
+    assert io.overwrite(spark, tmp_lake, "gold", "r", reordered, only_if_changed=True) == 0
+    assert io.version(spark, tmp_lake, "gold", "r") == v  # same multiset of rows: no commit
+    one_less = spark.createDataFrame(rows[:2], SCHEMA)  # differs only in a duplicate's multiplicity
+    assert io.overwrite(spark, tmp_lake, "gold", "r", one_less, only_if_changed=True) == 2
+    assert io.version(spark, tmp_lake, "gold", "r") == v + 1
+    retyped = spark.createDataFrame([("a", "x", 1, "b1")], "k string, v string, n bigint, _batch_id string")
+    assert (
+        io.overwrite(spark, tmp_lake, "gold", "r", retyped, overwrite_schema=True, only_if_changed=True) == 1
+    )
+    assert io.read(spark, tmp_lake, "gold", "r").schema["n"].dataType.simpleString() == "bigint"
