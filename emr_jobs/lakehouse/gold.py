@@ -20,6 +20,7 @@ the state a clean run produces (tests/e2e/test_crash_recovery.py checks this for
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -417,8 +418,9 @@ def build_gold(ctx) -> GoldResult:
                     raise RuntimeError(
                         f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)"
                     )
+                t0 = time.monotonic()
                 if how == "replace":
-                    io.overwrite(
+                    written = io.overwrite(
                         spark,
                         cfg,
                         "gold",
@@ -429,7 +431,7 @@ def build_gold(ctx) -> GoldResult:
                         only_if_changed=True,  # an unchanged aggregate gets no new version
                     )
                 else:
-                    io.merge(
+                    written = io.merge(
                         spark,
                         cfg,
                         "gold",
@@ -441,7 +443,16 @@ def build_gold(ctx) -> GoldResult:
                         dedupe=False,
                         changed_only=True,  # the candidates are the whole table: MERGE only what moved
                     )
+                    written = written.inserted + written.updated
                 result.published.append(table)
+                ctx.log.info(
+                    "gold table published",
+                    extra={
+                        "table": table,
+                        "rows_written": written,
+                        "seconds": round(time.monotonic() - t0, 2),
+                    },
+                )
         except Exception:
             _rollback(spark, cfg, before, result.published, ctx.log)
             raise

@@ -23,6 +23,7 @@ import sys
 import time
 import zipfile
 from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -330,16 +331,52 @@ def test_jobs_wrote_delta_tables_to_the_emulated_lake(pipeline_run):
     assert {t["layer"] for t in summary["tables"]} >= {"bronze", "silver", "gold"}
 
 
-def test_watermarks_advanced_in_the_emulated_dynamodb(pipeline_run):
+def test_glue_tables_point_at_the_delta_tables_the_jobs_wrote(pipeline_run):
+    """What Athena reads is what the jobs wrote: the Location Terraform gave each Glue table holds that
+    table's Delta log, for every table the run left rows in."""
     from lakehouse.aws import client
 
-    cfg, _ = pipeline_run
+    cfg, summary = pipeline_run
+    glue = client("glue")
+    written = [t for t in summary["tables"] if t["layer"] in ("bronze", "silver", "gold") and t["rows"]]
+    assert len(written) >= 25, written
+    keys = set(_keys(_bucket_of(cfg["lake_root"])))
+    for t in written:
+        got = glue.get_table(DatabaseName=cfg["glue_databases"][t["layer"]], Name=t["table"])["Table"]
+        bucket, prefix = got["StorageDescriptor"]["Location"].split("://", 1)[1].split("/", 1)
+        assert bucket == _bucket_of(cfg["lake_root"]), got["StorageDescriptor"]["Location"]
+        assert any(k.startswith(f"{prefix.rstrip('/')}/_delta_log/") for k in keys), (
+            f"Glue {t['layer']}.{t['table']} points at {prefix}, where the jobs wrote no Delta log"
+        )
+
+
+def test_watermarks_advanced_in_the_emulated_dynamodb(pipeline_run):
+    from lakehouse.aws import client
+    from lakehouse.state.base import LockHeld, WatermarkRegression
+    from lakehouse.state.dynamo import DynamoStateStore
+
+    cfg, summary = pipeline_run
     items = client("dynamodb").scan(TableName=cfg["state"]["table"])["Items"]
-    watermarks = [i for i in items if i["pk"]["S"].startswith("watermark#")]
-    assert len(watermarks) >= 4, items
     assert not [i for i in items if i["pk"]["S"].startswith("lock#") and i.get("owner")], (
         "a run lock was left held"
     )
+    # silver reads bronze past one watermark per table: every silver table the run filled has one
+    silver_wm = {i["sk"]["S"]: i["value"]["S"] for i in items if i["pk"]["S"] == "watermark#bronze_to_silver"}
+    filled = {t["table"] for t in summary["tables"] if t["layer"] == "silver" and t["rows"]}
+    assert filled - {"customers_conformed"} <= set(silver_wm), (filled, silver_wm)
+    assert all(datetime.fromisoformat(v) for v in silver_wm.values())
+    # the conditional writes hold on the applied table: a watermark never moves back, a held lock is refused
+    store = DynamoStateStore(cfg["state"]["table"])
+    table, value = sorted(silver_wm.items())[0]
+    with pytest.raises(WatermarkRegression):
+        store.set_watermark("bronze_to_silver", table, "2000-01-01 00:00:00.000000")
+    assert store.get_watermark("bronze_to_silver", table) == value
+    store.acquire_lock("integration_probe", "run-a", ttl_seconds=60)
+    try:
+        with pytest.raises(LockHeld):
+            store.acquire_lock("integration_probe", "run-b", ttl_seconds=60)
+    finally:
+        assert store.release_lock("integration_probe", "run-a")
 
 
 def test_metrics_reached_the_emulated_cloudwatch(pipeline_run):
