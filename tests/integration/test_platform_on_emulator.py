@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from tests.unit.test_athena_views import VIEW
 
 # One apply, the real jobs, a plan and a destroy: far longer than a unit test (pyproject default 900 s).
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600)]
@@ -187,11 +188,7 @@ def test_apply_created_the_athena_views_and_named_queries(platform):
     glue, athena = client("glue"), client("athena")
     views, query_files = {}, set()
     for sql in sorted((REPO / "athena_sql").glob("*.sql")):
-        m = re.search(
-            r"CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*)\s+AS\s+(.+?)\s*$",
-            sql.read_text(),
-            re.I | re.S,
-        )
+        m = VIEW.search(sql.read_text())  # the rule Terraform and the unit test apply
         if m:
             views[m.group(1)] = m.group(2)
         else:

@@ -33,13 +33,14 @@ locals {
   pii_tables = { for tk, t in var.tables : tk => t if length(t.pii_columns) > 0 }
 
   # Views are read-only: of a grant's table permissions only SELECT and DESCRIBE apply to them.
+  view_permissions = { for g, grant in var.grants : g => setintersection(toset(grant.table_permissions), toset(["SELECT", "DESCRIBE"])) }
   view_grants = merge([
     for g, grant in var.grants : {
       for vk, v in var.views : "${g}/${vk}" => {
         principal   = grant.principal_arn
         view        = v
-        permissions = setintersection(toset(grant.table_permissions), toset(["SELECT", "DESCRIBE"]))
-      } if contains(grant.layers, v.layer) && length(setintersection(toset(grant.table_permissions), toset(["SELECT", "DESCRIBE"]))) > 0
+        permissions = local.view_permissions[g]
+      } if contains(grant.layers, v.layer) && length(local.view_permissions[g]) > 0
     }
   ]...)
 }

@@ -21,8 +21,3 @@ output "withheld_tables" {
   description = "Grant/table pairs whose SELECT is withheld because the table has PII columns and neither column grants nor filters are enabled."
   value       = sort([for k, g in local.table_grants : k if g.mode == "withheld" && contains(g.permissions, "SELECT")])
 }
-
-output "view_grants" {
-  description = "Permissions on views by \"<grant>/<view>\"."
-  value       = { for k, g in local.view_grants : k => sort(tolist(g.permissions)) }
-}
