@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -42,6 +43,8 @@ ENTRYPOINTS_DIR = Path(
 )
 KNOWN_ENTRYPOINTS = ("ingest.py", "transform.py", "quality.py", "maintenance.py", "stream.py")
 FAIL_AFTER_ENV = "LAKEHOUSE_FAIL_AFTER"
+PARALLEL_ENV = "LAKEHOUSE_PARALLEL_JOBS"
+DEFAULT_PARALLEL = 2
 _JOB_KEYS = {"entrypoint", "args", "backfill_args", "group", "needs", "schedules", "sla_minutes"}
 BACKFILL_DATE = "{date}"  # in backfill_args: replaced by the execution date being backfilled
 
@@ -104,16 +107,24 @@ class Pipeline:
         done: list[Job] = []
         placed: set[str] = set()
         while len(done) < len(jobs):
-            ready = [
-                j
-                for j in jobs
-                if j.name not in placed and all(n in placed or n not in names for n in j.needs)
-            ]
+            ready = [j for j in jobs if j.name not in placed and self.upstream(j.name) & names <= placed]
             if not ready:  # validate() rejects cycles; kept as a guard
                 raise PipelineError(f"cycle among {sorted(names - placed)}")
             done.append(ready[0])
             placed.add(ready[0].name)
         return done
+
+    def upstream(self, name: str) -> set[str]:
+        """Every job ``name`` depends on, directly or through others: with ``--only silver_to_gold
+        bronze_to_silver`` gold still waits for silver although dq_silver, between them, is not run."""
+        seen: set[str] = set()
+        todo = list(self.jobs[name].needs)
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(self.jobs[n].needs)
+        return seen
 
 
 def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints_dir: Path = ENTRYPOINTS_DIR) -> Pipeline:
@@ -317,6 +328,18 @@ def _accounting_from_counters(ctx, job: Job) -> list[Accounting] | None:
     return items or None
 
 
+def parallel_jobs(value: int | str | None = None) -> int:
+    """How many jobs run at once: ``value``, else ``$LAKEHOUSE_PARALLEL_JOBS``, else 2."""
+    raw = value if value is not None else os.environ.get(PARALLEL_ENV) or DEFAULT_PARALLEL
+    try:
+        n = int(raw)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1 or str(raw).strip() != str(n):
+        raise PipelineError(f"{PARALLEL_ENV} / parallel must be a whole number >= 1, got {raw!r}")
+    return n
+
+
 def _default_progress(msg: str) -> None:
     print(msg, flush=True)
 
@@ -332,8 +355,10 @@ def run(
     pipeline: Pipeline | None = None,
     progress: Callable[[str], None] = _default_progress,
     backfill: bool = False,
+    parallel: int | None = None,
 ) -> RunSummary:
-    """Run a schedule's jobs in dependency order; stop at the first failure (the rest is 'skipped').
+    """Run a schedule's jobs in dependency order, up to ``parallel`` at once (default
+    ``$LAKEHOUSE_PARALLEL_JOBS`` or 2); after a failure no job starts (the rest is 'skipped').
 
     ``backfill``: the run re-processes ``execution_date``; jobs get their ``backfill_args`` (the job graph)."""
     from lakehouse.jobs import main as job_main
@@ -342,6 +367,7 @@ def run(
     jobs = pipeline.order(schedule, only)  # every graph error is raised here, before anything runs
     modules = {j.name: _load_entrypoint(j) for j in jobs}
     run_id = run_id or f"{schedule}-{execution_date.isoformat()}-{uuid.uuid4().hex[:8]}"
+    parallel = parallel_jobs(parallel)
     summary = RunSummary(
         run_id,
         cfg.environment,
@@ -358,27 +384,25 @@ def run(
         spark = build_session("lakehouse-runner", endpoint_url=cfg.endpoint_url, region=cfg.region)
 
     started = time.monotonic()
-    progress(f"run {run_id}: schedule {schedule}, execution date {execution_date}, {len(jobs)} job(s)")
+    progress(
+        f"run {run_id}: schedule {schedule}, execution date {execution_date}, {len(jobs)} job(s), "
+        f"up to {parallel} at a time"
+    )
     with tempfile.TemporaryDirectory(prefix="lakehouse-run-") as tmp:
         # the jobs load exactly this configuration, as on EMR they load the uploaded job_config.json
         cfg_file = str(Path(tmp) / "job_config.json")
         Path(cfg_file).write_text(json.dumps(cfg.to_dict()))
-        failed = False
-        for i, job in enumerate(jobs, 1):
-            if failed:
-                summary.stages.append(StageResult(job.name, "skipped"))
-                progress(f"[{i}/{len(jobs)}] {job.name:<24} skipped")
-                continue
-            progress(f"[{i}/{len(jobs)}] {job.name:<24} running ({job.entrypoint} {json.dumps(job.args)})")
+
+        def run_job(job: Job) -> tuple[int, float, Any, BaseException | None]:
             module = modules[job.name]
             captured: dict[str, Any] = {}
 
-            def body(ctx, _module=module, _captured=captured):
-                _captured["ctx"] = ctx
+            def body(ctx):
+                captured["ctx"] = ctx
                 try:
-                    _captured["out"] = _module.body(ctx)
+                    captured["out"] = module.body(ctx)
                 except Exception as exc:
-                    _captured["error"] = exc
+                    captured["error"] = exc
                     raise
 
             t0 = time.monotonic()
@@ -388,29 +412,61 @@ def run(
                 body,
                 _argv(job, cfg_file, cfg.environment, execution_date, run_id, backfill),
                 # the graph's job name: the same name Airflow and the entry point's job_name() use
-                job_name=lambda _args, _name=job.name: _name,
+                job_name=lambda _args: job.name,
                 spark=spark,
             )
-            seconds = time.monotonic() - t0
-            err = captured.get("error")
             out = captured.get("out")
             if out is None and "ctx" in captured:
                 out = _accounting_from_counters(captured["ctx"], job)
-            _collect(summary, job.name, out)
-            if err is not None and hasattr(getattr(err, "result", None), "results"):
-                summary.dq.append(err.result)  # a failed DQ gate still reports its checks
-            if rc == 0:
-                summary.stages.append(StageResult(job.name, "succeeded", seconds, rc))
-                progress(f"[{i}/{len(jobs)}] {job.name:<24} ok      {seconds:6.1f}s")
-            else:
-                failed = True
-                why = f"{type(err).__name__}: {err}" if err is not None else f"exit code {rc}"
-                summary.stages.append(StageResult(job.name, "failed", seconds, rc, why))
-                progress(
-                    f"[{i}/{len(jobs)}] {job.name:<24} FAILED  {seconds:6.1f}s  {why.splitlines()[0][:300]}"
-                )
-            if fail_after == job.name and rc == 0:
-                raise InjectedFailure(f"{FAIL_AFTER_ENV}={job.name}: injected failure after job {job.name!r}")
+            return rc, time.monotonic() - t0, out, captured.get("error")
+
+        # Like Airflow: a job starts once every job it needs (here: among those run) succeeded; up to
+        # `parallel` share the session
+        # (Spark schedules their stages side by side). Jobs never started after a failure are "skipped".
+        stages: dict[str, StageResult] = {}
+        succeeded: set[str] = set()
+        upstream = {j.name: pipeline.upstream(j.name) & {k.name for k in jobs} for j in jobs}
+        waiting = list(jobs)
+        running: dict[Future, Job] = {}
+        failed = injected = False
+        started_n = 0
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="lakehouse-job") as pool:
+            while waiting or running:
+                ready = [j for j in waiting if upstream[j.name] <= succeeded]
+                while ready and len(running) < parallel and not (failed or injected):
+                    job = ready.pop(0)
+                    waiting.remove(job)
+                    started_n += 1
+                    progress(
+                        f"[{started_n}/{len(jobs)}] {job.name:<24} running "
+                        f"({job.entrypoint} {json.dumps(job.args)})"
+                    )
+                    running[pool.submit(run_job, job)] = job
+                if not running:
+                    break  # a failure (or the crash switch) stopped new starts; the rest stays skipped
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    job = running.pop(fut)
+                    rc, seconds, out, err = fut.result()
+                    _collect(summary, job.name, out)
+                    if err is not None and hasattr(getattr(err, "result", None), "results"):
+                        summary.dq.append(err.result)  # a failed DQ gate still reports its checks
+                    if rc == 0:
+                        succeeded.add(job.name)
+                        stages[job.name] = StageResult(job.name, "succeeded", seconds, rc)
+                        progress(f"      {job.name:<24} ok      {seconds:6.1f}s")
+                        injected = injected or fail_after == job.name
+                    else:
+                        failed = True
+                        why = f"{type(err).__name__}: {err}" if err is not None else f"exit code {rc}"
+                        stages[job.name] = StageResult(job.name, "failed", seconds, rc, why)
+                        progress(f"      {job.name:<24} FAILED  {seconds:6.1f}s  {why.splitlines()[0][:300]}")
+        for job in jobs:
+            summary.stages.append(stages.get(job.name) or StageResult(job.name, "skipped"))
+            if job.name not in stages:
+                progress(f"      {job.name:<24} skipped")
+        if injected:
+            raise InjectedFailure(f"{FAIL_AFTER_ENV}={fail_after}: injected failure after job {fail_after!r}")
     summary.duration_s = time.monotonic() - started
     unbalanced = [a.table for a in summary.accounting.values() if not a.balanced]
     summary.status = "failed" if failed or unbalanced else "succeeded"
@@ -428,10 +484,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--schedule", default="daily")
     p.add_argument("--execution-date", type=execution_date_arg, default=datetime.now(timezone.utc).date())
     p.add_argument("--only", nargs="*", default=None, help="run only these jobs (in dependency order)")
+    p.add_argument(
+        "--parallel", default=None, help=f"jobs at once (default ${PARALLEL_ENV} or {DEFAULT_PARALLEL})"
+    )
     args = p.parse_args(argv)
     try:
         cfg = config_mod.load(args.env, args.config_uri)
-        summary = run(cfg, args.execution_date, args.schedule, args.only)
+        summary = run(cfg, args.execution_date, args.schedule, args.only, parallel=args.parallel)
     except (config_mod.ConfigError, PipelineError) as exc:
         print(f"runner: {exc}", file=sys.stderr)
         return 2

@@ -15,16 +15,31 @@ Tables are addressed as ``(layer, table)`` and live at ``cfg.table_path(layer, t
     - ``"repair"`` (needs ``order_col`` and ``_ingested_at`` in the frame): update when newer, or when it is
       the same version from the same load (equal ``order_col`` and ``_ingested_at``) whose business columns
       differ — a backfill re-deriving rows from bronze repairs them, and never reverts a later version.
+
+Concurrent writers: jobs of one local run share a SparkSession and several tables (quarantine, audit), so
+each write holds a per-table lock in this process — the commit and the history read that reports it stay
+together. Writers in other processes (parallel EMR job runs) are Delta's optimistic concurrency: a commit
+that loses a conflict is retried (every write here is idempotent or did not commit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 WHEN_MATCHED = ("update_if_newer", "update_if_changed", "update", "ignore", "repair")
 LOAD_COLUMN = "_ingested_at"  # lakehouse.metadata: when a row version reached bronze
+CONFLICT_ATTEMPTS = 4  # a commit that lost to another writer is tried again, up to this many times in all
+log = logging.getLogger("lakehouse.tables")
+_table_locks: dict[str, threading.Lock] = {}
+_table_locks_guard = threading.Lock()
 
 
 class TableNotFound(LookupError):
@@ -48,6 +63,50 @@ class MergeStats:
 
 
 # --------------------------------------------------------------------------------------------------
+@contextmanager
+def _writing(table_path: str) -> Iterator[None]:
+    """One writer per table in this process (threads of a local run share the session)."""
+    with _table_locks_guard:
+        lock = _table_locks.setdefault(table_path, threading.Lock())
+    with lock:
+        yield
+
+
+def _retry_conflicts(commit: Callable[[], T], where: str) -> T:
+    """Run ``commit``; when Delta refuses it because another process committed a conflicting change,
+    wait a little and run it again (it re-reads the table's latest version)."""
+    from delta.exceptions import (
+        ConcurrentAppendException,
+        ConcurrentDeleteReadException,
+        ConcurrentTransactionException,
+        ConcurrentWriteException,
+        MetadataChangedException,
+    )
+
+    conflicts = (
+        ConcurrentAppendException,
+        ConcurrentDeleteReadException,
+        ConcurrentTransactionException,
+        ConcurrentWriteException,
+        MetadataChangedException,
+    )
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return commit()
+        except conflicts as exc:
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+            log.warning(
+                "%s: concurrent commit (%s); attempt %d of %d",
+                where,
+                type(exc).__name__,
+                attempt + 1,
+                CONFLICT_ATTEMPTS,
+            )
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 def path(cfg, layer: str, table: str) -> str:
     return cfg.table_path(layer, table)
 
@@ -174,53 +233,54 @@ def merge(
         n_latest = latest.count()
         deduplicated = rows_in - n_latest
 
-        if not DeltaTable.isDeltaTable(spark, p):
-            writer = latest.write.format("delta").mode("errorifexists")
-            if partition_by:
-                writer = writer.partitionBy(*partition_by)
-            try:
-                writer.save(p)
-                return MergeStats(rows_in, deduplicated, n_latest, 0, 0)
-            except Exception:
-                # Another writer created the table first: fall through to MERGE; anything else is raised.
-                if not DeltaTable.isDeltaTable(spark, p):
-                    raise
+        with _writing(p):  # the frame above is computed outside the table's lock
+            if not DeltaTable.isDeltaTable(spark, p):
+                writer = latest.write.format("delta").mode("errorifexists")
+                if partition_by:
+                    writer = writer.partitionBy(*partition_by)
+                try:
+                    writer.save(p)
+                    return MergeStats(rows_in, deduplicated, n_latest, 0, 0)
+                except Exception:
+                    # Another writer created the table first: fall through to MERGE; anything else is raised.
+                    if not DeltaTable.isDeltaTable(spark, p):
+                        raise
 
-        target = DeltaTable.forPath(spark, p)
-        aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
-        target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
-        business = [c for c in aligned.columns if not c.startswith("_") and c not in keys]
-        if changed_only:
-            held = target.toDF().select(*keys, *business)
-            same = [aligned[c].eqNullSafe(held[c]) for c in (*keys, *business)]
-            changed = aligned.join(held, same, "left_anti").persist()
-            if changed.isEmpty():
-                return MergeStats(rows_in, deduplicated, 0, 0, n_latest)
-            aligned = changed
-        on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-        builder = target.alias("t").merge(aligned.alias("s"), on)
-        if when_matched == "update_if_newer":
-            builder = builder.whenMatchedUpdateAll(condition=f"s.`{order_col}` > t.`{order_col}`")
-        elif when_matched == "update_if_changed":
-            if business:
-                cond = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business)
-                builder = builder.whenMatchedUpdateAll(condition=cond)
-        elif when_matched == "repair":
-            differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business) or "false"
-            same_load = f"t.`{order_col}` <=> s.`{order_col}` AND t.`{LOAD_COLUMN}` <=> s.`{LOAD_COLUMN}`"
-            builder = builder.whenMatchedUpdateAll(
-                condition=f"s.`{order_col}` > t.`{order_col}` OR ({same_load} AND ({differs}))"
-            )
-        elif when_matched == "update":
-            builder = builder.whenMatchedUpdateAll()
-        builder = builder.whenNotMatchedInsertAll()
-        builder.execute()
+            target = DeltaTable.forPath(spark, p)
+            aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
+            target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
+            business = [c for c in aligned.columns if not c.startswith("_") and c not in keys]
+            if changed_only:
+                held = target.toDF().select(*keys, *business)
+                same = [aligned[c].eqNullSafe(held[c]) for c in (*keys, *business)]
+                changed = aligned.join(held, same, "left_anti").persist()
+                if changed.isEmpty():
+                    return MergeStats(rows_in, deduplicated, 0, 0, n_latest)
+                aligned = changed
+            on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+            builder = target.alias("t").merge(aligned.alias("s"), on)
+            if when_matched == "update_if_newer":
+                builder = builder.whenMatchedUpdateAll(condition=f"s.`{order_col}` > t.`{order_col}`")
+            elif when_matched == "update_if_changed":
+                if business:
+                    cond = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business)
+                    builder = builder.whenMatchedUpdateAll(condition=cond)
+            elif when_matched == "repair":
+                differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business) or "false"
+                same_load = f"t.`{order_col}` <=> s.`{order_col}` AND t.`{LOAD_COLUMN}` <=> s.`{LOAD_COLUMN}`"
+                builder = builder.whenMatchedUpdateAll(
+                    condition=f"s.`{order_col}` > t.`{order_col}` OR ({same_load} AND ({differs}))"
+                )
+            elif when_matched == "update":
+                builder = builder.whenMatchedUpdateAll()
+            builder = builder.whenNotMatchedInsertAll()
+            _retry_conflicts(builder.execute, where)
 
-        metrics = target.history(1).select("operation", "operationMetrics").collect()[0]
-        m = metrics["operationMetrics"] or {}
-        inserted = int(m.get("numTargetRowsInserted", 0))
-        updated = int(m.get("numTargetRowsUpdated", 0))
-        return MergeStats(rows_in, deduplicated, inserted, updated, n_latest - inserted - updated)
+            metrics = target.history(1).select("operation", "operationMetrics").collect()[0]
+            m = metrics["operationMetrics"] or {}
+            inserted = int(m.get("numTargetRowsInserted", 0))
+            updated = int(m.get("numTargetRowsUpdated", 0))
+            return MergeStats(rows_in, deduplicated, inserted, updated, n_latest - inserted - updated)
     finally:
         if changed is not None:
             changed.unpersist()
@@ -246,17 +306,19 @@ def overwrite(
     ``only_if_changed``: when the table already holds exactly these rows (same schema, same multiset of
     rows) write nothing and return 0 — a re-run then adds no version. Two anti-scans of a table small
     enough to be replaced whole cost less than rewriting it and committing."""
-    if only_if_changed and not replace_where and _holds_exactly(spark, cfg, layer, table, df):
-        return 0
-    writer = df.write.format("delta").mode("overwrite")
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    if replace_where:
-        writer = writer.option("replaceWhere", replace_where)
-    if overwrite_schema:
-        writer = writer.option("overwriteSchema", "true")
-    writer.save(path(cfg, layer, table))
-    return _last_written(spark, cfg, layer, table)
+    p = path(cfg, layer, table)
+    with _writing(p):
+        if only_if_changed and not replace_where and _holds_exactly(spark, cfg, layer, table, df):
+            return 0
+        writer = df.write.format("delta").mode("overwrite")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        if replace_where:
+            writer = writer.option("replaceWhere", replace_where)
+        if overwrite_schema:
+            writer = writer.option("overwriteSchema", "true")
+        _retry_conflicts(lambda: writer.save(p), f"overwrite {layer}.{table}")
+        return _last_written(spark, cfg, layer, table)
 
 
 def _holds_exactly(spark, cfg, layer: str, table: str, df) -> bool:
@@ -279,13 +341,15 @@ def append(
     allow_new_columns: bool = False,
 ) -> int:
     """Append rows (audit logs, results); returns rows written."""
-    writer = df.write.format("delta").mode("append")
-    if partition_by and not exists(spark, cfg, layer, table):
-        writer = writer.partitionBy(*partition_by)
-    if allow_new_columns:
-        writer = writer.option("mergeSchema", "true")
-    writer.save(path(cfg, layer, table))
-    return _last_written(spark, cfg, layer, table)
+    p = path(cfg, layer, table)
+    with _writing(p):
+        writer = df.write.format("delta").mode("append")
+        if partition_by and not exists(spark, cfg, layer, table):
+            writer = writer.partitionBy(*partition_by)
+        if allow_new_columns:
+            writer = writer.option("mergeSchema", "true")
+        _retry_conflicts(lambda: writer.save(p), f"append to {layer}.{table}")
+        return _last_written(spark, cfg, layer, table)
 
 
 def _last_written(spark, cfg, layer: str, table: str) -> int:
