@@ -58,11 +58,15 @@ def _rows_per_layer(spark, cfg) -> dict[str, int]:
 
 
 def _per_layer(summary, pipeline) -> dict[str, float]:
-    secs: dict[str, float] = defaultdict(float)
+    """Wall-clock seconds per layer: first start to last end of its jobs (the runner overlaps jobs)."""
+    spans: dict[str, list[float]] = {}
     for st in summary.stages:
-        job = pipeline.jobs.get(st.name)
-        secs[GROUP_LAYER.get(getattr(job, "group", ""), "other")] += st.seconds
-    return dict(secs)
+        if st.status == "skipped":
+            continue
+        layer = GROUP_LAYER.get(getattr(pipeline.jobs.get(st.name), "group", ""), "other")
+        lo, hi = spans.get(layer, [st.started_s, st.started_s + st.seconds])
+        spans[layer] = [min(lo, st.started_s), max(hi, st.started_s + st.seconds)]
+    return {layer: hi - lo for layer, (lo, hi) in spans.items()}
 
 
 def full_run(spark, scale: float, work: Path, quiet) -> dict[str, Any]:

@@ -212,6 +212,7 @@ class StageResult:
     seconds: float = 0.0
     exit_code: int | None = None
     error: str | None = None
+    started_s: float = 0.0  # seconds from the run's start: jobs side by side overlap
 
 
 @dataclass
@@ -393,7 +394,7 @@ def run(
         cfg_file = str(Path(tmp) / "job_config.json")
         Path(cfg_file).write_text(json.dumps(cfg.to_dict()))
 
-        def run_job(job: Job) -> tuple[int, float, Any, BaseException | None]:
+        def run_job(job: Job) -> tuple[int, float, float, Any, BaseException | None]:
             module = modules[job.name]
             captured: dict[str, Any] = {}
 
@@ -418,7 +419,7 @@ def run(
             out = captured.get("out")
             if out is None and "ctx" in captured:
                 out = _accounting_from_counters(captured["ctx"], job)
-            return rc, time.monotonic() - t0, out, captured.get("error")
+            return rc, t0 - started, time.monotonic() - t0, out, captured.get("error")
 
         # Like Airflow: a job starts once every job it needs (here: among those run) succeeded; up to
         # `parallel` share the session
@@ -447,19 +448,19 @@ def run(
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
                     job = running.pop(fut)
-                    rc, seconds, out, err = fut.result()
+                    rc, offset, seconds, out, err = fut.result()
                     _collect(summary, job.name, out)
                     if err is not None and hasattr(getattr(err, "result", None), "results"):
                         summary.dq.append(err.result)  # a failed DQ gate still reports its checks
                     if rc == 0:
                         succeeded.add(job.name)
-                        stages[job.name] = StageResult(job.name, "succeeded", seconds, rc)
+                        stages[job.name] = StageResult(job.name, "succeeded", seconds, rc, started_s=offset)
                         progress(f"      {job.name:<24} ok      {seconds:6.1f}s")
                         injected = injected or fail_after == job.name
                     else:
                         failed = True
                         why = f"{type(err).__name__}: {err}" if err is not None else f"exit code {rc}"
-                        stages[job.name] = StageResult(job.name, "failed", seconds, rc, why)
+                        stages[job.name] = StageResult(job.name, "failed", seconds, rc, why, offset)
                         progress(f"      {job.name:<24} FAILED  {seconds:6.1f}s  {why.splitlines()[0][:300]}")
         for job in jobs:
             summary.stages.append(stages.get(job.name) or StageResult(job.name, "skipped"))

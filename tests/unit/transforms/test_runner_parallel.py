@@ -93,6 +93,34 @@ def test_independent_jobs_overlap_and_a_job_waits_for_what_it_needs(pipeline, sp
     start, end = _spans(events)
     assert start["b"] < end["a"] and start["a"] < end["b"]  # a and b ran at the same time
     assert start["c"] >= max(end["a"], end["b"]) and start["d"] >= end["c"]
+    st = {s.name: s for s in summary.stages}  # the summary places each stage on the run's clock
+    assert st["b"].started_s < st["a"].started_s + st["a"].seconds
+    assert (
+        st["c"].started_s
+        >= max(st["a"].started_s + st["a"].seconds, st["b"].started_s + st["b"].seconds) - 0.05
+    )
+
+
+def test_bench_layers_are_wall_clock_spans_of_overlapping_jobs():
+    from types import SimpleNamespace
+
+    from lakehouse.bench import _per_layer
+
+    pipe = SimpleNamespace(
+        jobs={
+            "x1": SimpleNamespace(group="extract_source"),
+            "x2": SimpleNamespace(group="extract_source"),
+            "s": SimpleNamespace(group="transform_bronze_silver"),
+            "g": SimpleNamespace(group="transform_silver_gold"),
+        }
+    )
+    stages = [
+        runner.StageResult("x1", "succeeded", 10.0, 0, started_s=0.0),
+        runner.StageResult("x2", "succeeded", 4.0, 0, started_s=2.0),  # inside x1's span
+        runner.StageResult("s", "succeeded", 5.0, 0, started_s=10.0),
+        runner.StageResult("g", "skipped"),
+    ]
+    assert _per_layer(SimpleNamespace(stages=stages), pipe) == {"bronze": 10.0, "silver": 5.0}
 
 
 def test_a_job_waits_for_what_it_needs_through_a_job_left_out(pipeline, spark, tmp_lake):
