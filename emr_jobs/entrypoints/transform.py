@@ -28,8 +28,9 @@ def add_args(parser) -> None:
         "--mode",
         choices=("incremental", "full", "backfill"),
         default="incremental",
-        help="silver only: incremental reads bronze past the watermark; full re-reads all of bronze; "
-        "backfill re-derives the bronze rows loaded on the execution dates --since..--until",
+        help="silver: incremental reads bronze past the watermark; full re-reads all of bronze; backfill "
+        "re-derives the bronze rows loaded on the execution dates --since..--until. gold: incremental "
+        "recomputes the rows silver's changes touch (in full when it cannot tell); full rebuilds every table",
     )
     parser.add_argument(
         "--since", type=execution_date_arg, default=None, help="backfill: first execution date"
@@ -50,7 +51,9 @@ def body(ctx):
         return run_step(ctx, mode=ctx.args.mode, since=ctx.args.since, until=ctx.args.until)
     from lakehouse.gold import run_step
 
-    return run_step(ctx)
+    if ctx.args.mode == "backfill":
+        raise ValueError("--mode backfill is a silver mode; gold follows silver's changes incrementally")
+    return run_step(ctx, mode=ctx.args.mode)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,32 @@
 """Silver -> gold: the star schema and its aggregates, published only when the critical DQ suite passes.
 
-Pure functions build each candidate table from silver frames. ``build_gold(ctx)`` then:
+Pure functions build each gold table from silver frames. ``build_gold(ctx)`` then:
 
-1. reads silver (and the current dim_customer) at one pinned Delta version per table, so a concurrent
-   silver run cannot make the checked and the published data differ;
-2. builds every candidate and materialises it once (persist + count): the DQ suite and the publish read
-   the same rows — a lost cached block is recomputed from the pinned inputs, which yields the same rows;
-3. runs the ``gold`` DQ suite on the staged candidates; a critical failure publishes NOTHING and raises;
+1. reads silver (and gold) at one pinned Delta version per table, so a concurrent silver run cannot make
+   the checked and the published data differ;
+2. builds the candidates, either
+   * **incrementally** (the default, once gold exists): the silver tables record Delta's change data feed,
+     and gold keeps, per silver input, the version it last built from (watermarks ``silver_to_gold``/
+     <table> in the state store). The keys that changed since — orders, conformed customers, products,
+     the customers of new events, the accounts of changed opportunities — name the gold rows to recompute:
+     the dim_customer versions of those customers (SCD2), the fact rows of those orders and of every order
+     of those customers, the 360 rows of every customer they touch, the revenue of every date those orders
+     had or have. The table each check reads is the current gold table with those rows replaced;
+   * or **in full** (first build, ``--mode full``, or when the change feed does not reach back: turned
+     on after the last build, vacuumed, a silver table recreated): every table from all of silver;
+   and materialises each once (persist + count): the DQ suite and the publish read the same rows;
+3. runs the ``gold`` DQ suite on the would-be tables; a critical failure publishes NOTHING and raises;
 4. publishes all tables: a MERGE of only the new/changed rows for the keyed tables, a replace for dim_date
-   and the (date, region) aggregate; an unchanged table gets no commit either way.
+   and the (date, region) aggregate; an unchanged table gets no commit either way. Then the silver
+   versions it built from become the new watermarks.
 
 Atomicity — how far it goes: Delta commits are per table, so step 4 is N commits, not one. Before
 publishing, the current version of every gold table is recorded; if any publish raises, the tables already
 published in this run are RESTOREd to those versions, so a failed run leaves gold as it was. A process
-killed in the middle of step 4 cannot roll back; the next run rebuilds the same candidates from the same
-silver and every publish is idempotent (MERGE on keys / full replace), so the re-run converges to exactly
-the state a clean run produces (tests/e2e/test_crash_recovery.py checks this for every stage boundary).
+killed in the middle of step 4 cannot roll back; its watermarks did not move, so the next run recomputes
+the same keys from the same silver and every publish is idempotent (MERGE on keys / full replace): the
+re-run converges to exactly the state a clean run produces (tests/e2e/test_crash_recovery.py checks this
+for every stage boundary).
 """
 
 from __future__ import annotations
@@ -47,6 +58,32 @@ PUBLISH = (
     ("customer_360", ("customer_id",), "merge"),
 )
 GOLD_TABLES = tuple(t for t, _, _ in PUBLISH)
+# What each gold table is built from (table-level lineage: lakehouse.maintenance draws it).
+INPUTS = {
+    "dim_date": ("silver/orders",),
+    "dim_product": ("silver/products", "silver/vendor_catalog"),
+    "dim_customer": ("silver/customers_conformed", "gold/dim_customer"),
+    "fact_orders": ("silver/orders", "gold/dim_customer", "gold/dim_product"),
+    "daily_revenue_by_region_usd": ("gold/fact_orders", "gold/dim_customer"),
+    "customer_360": (
+        "gold/dim_customer",
+        "gold/fact_orders",
+        "silver/behaviour_events",
+        "silver/realtime_events",
+        "silver/sf_opportunities",
+    ),
+}
+# Per silver input, the column whose changed values name the gold rows to recompute.
+CHANGE_KEYS = {
+    "orders": "order_id",
+    "customers_conformed": "customer_id",
+    "products": "product_id",
+    "vendor_catalog": "product_id",
+    "behaviour_events": "customer_id",
+    "realtime_events": "customer_id",
+    "sf_opportunities": "account_id",
+}
+MODES = ("incremental", "full")
 
 
 class GoldNotPublished(RuntimeError):
@@ -286,7 +323,10 @@ class GoldResult:
     accounting: dict[str, Accounting] = field(default_factory=dict)
     dq: object | None = None  # the dq SuiteResult of the candidates
     published: list[str] = field(default_factory=list)
-    rows: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # rows of each table as published (or would be)
+    mode: str = "full"  # how the candidates were built: full | incremental
+    recomputed: dict[str, int] = field(default_factory=dict)  # incremental: rows recomputed per table
+    silver_versions: dict[str, int] = field(default_factory=dict)  # what gold was built from
 
 
 def _conform(df: DataFrame, table: str) -> DataFrame:
@@ -294,6 +334,11 @@ def _conform(df: DataFrame, table: str) -> DataFrame:
     from lakehouse.silver import select_contract_columns
 
     return select_contract_columns(df, load_contract("gold", table).spark_schema())
+
+
+def _dim_date_candidate(spark, orders: DataFrame) -> DataFrame:
+    bounds = orders.agg(F.min("order_date").alias("lo"), F.max("order_date").alias("hi")).collect()[0]
+    return build_dim_date(spark, bounds["lo"] or date.today(), bounds["hi"] or date.today())
 
 
 def build_candidates(
@@ -317,9 +362,7 @@ def build_candidates(
         None if dim_version is None else io.read(spark, cfg, "gold", "dim_customer", version=dim_version)
     )
     orders = read_silver("orders")
-    bounds = orders.agg(F.min("order_date").alias("lo"), F.max("order_date").alias("hi")).collect()[0]
-    lo, hi = bounds["lo"] or date.today(), bounds["hi"] or date.today()
-    out = {"dim_date": stage("dim_date", build_dim_date(spark, lo, hi))}
+    out = {"dim_date": stage("dim_date", _dim_date_candidate(spark, orders))}
     out["dim_product"] = stage(
         "dim_product", build_dim_product(read_silver("products"), read_silver("vendor_catalog"))
     )
@@ -343,40 +386,210 @@ def build_candidates(
     return out
 
 
-def build_gold(ctx) -> GoldResult:
+def _only(df: DataFrame, keys: DataFrame, col: str) -> DataFrame:
+    """Rows of ``df`` whose ``col`` is among ``keys`` (a one-column frame)."""
+    return df.join(keys.select(F.col(keys.columns[0]).alias(col)), col, "left_semi")
+
+
+def _without(df: DataFrame, keys: DataFrame, col: str) -> DataFrame:
+    return df.join(keys.select(F.col(keys.columns[0]).alias(col)), col, "left_anti")
+
+
+def _replaced(current: DataFrame, recomputed: DataFrame, keys: DataFrame, col: str) -> DataFrame:
+    """The table ``current`` would be with the rows of ``keys`` replaced by ``recomputed``."""
+    return _without(current, keys, col).unionByName(recomputed)
+
+
+def build_increment(
+    spark,
+    read_silver,
+    read_gold,
+    changed: dict[str, DataFrame],
+    *,
+    stage: Callable[[str, DataFrame], DataFrame],
+    stage_recomputed: Callable[[str, DataFrame], DataFrame],
+) -> dict[str, DataFrame]:
+    """The gold rows the changed silver keys touch (``stage_recomputed``) and every table as it would be
+    with them replaced (``stage``; the DQ suite checks these). ``changed[t]`` holds the changed values of
+    ``CHANGE_KEYS[t]``; ``read_gold(t)`` is the current gold table. Applied to the same silver, this gives the
+    rows ``build_candidates`` gives — the e2e tests compare the two."""
+
+    def keys(*frames: DataFrame) -> DataFrame:
+        out = frames[0].select(F.col(frames[0].columns[0]).alias("k"))
+        for f in frames[1:]:
+            out = out.unionByName(f.select(F.col(f.columns[0]).alias("k")))
+        # materialised with its lineage cut: key sets are read by several frames, and the plans that
+        # reference them (and each other) would otherwise grow until printing one exhausts the driver
+        return out.where(F.col("k").isNotNull()).distinct().localCheckpoint()
+
+    orders = read_silver("orders")
+    out = {"dim_date": stage("dim_date", _dim_date_candidate(spark, orders))}
+
+    products = keys(changed["products"], changed["vendor_catalog"])
+    dim_product = stage_recomputed(
+        "dim_product",
+        build_dim_product(
+            _only(read_silver("products"), products, "product_id"),
+            _only(read_silver("vendor_catalog"), products, "product_id"),
+        ),
+    )
+    out["dim_product"] = stage(
+        "dim_product", _replaced(read_gold("dim_product"), dim_product, products, "product_id")
+    )
+
+    # SCD2 of the changed customers only: a customer missing from the input keeps its rows anyway
+    customers = keys(changed["customers_conformed"])
+    current_dim = read_gold("dim_customer")
+    dim_customer = stage_recomputed(
+        "dim_customer",
+        scd2_apply(
+            _only(current_dim, customers, "customer_id"),
+            _only(read_silver("customers_conformed"), customers, "customer_id"),
+        ),
+    )
+    out["dim_customer"] = stage(
+        "dim_customer", _replaced(current_dim, dim_customer, customers, "customer_id")
+    )
+
+    # the changed orders, and every order of a changed customer (a new version may now cover it)
+    current_fact = read_gold("fact_orders")
+    affected = _only(orders, keys(changed["orders"]), "order_id").unionByName(
+        _only(orders, customers, "customer_id")
+    )
+    affected = affected.dropDuplicates(["order_id"])
+    fact = stage_recomputed(
+        "fact_orders",
+        build_fact_orders(
+            affected,
+            _only(out["dim_customer"], keys(affected.select("customer_id")), "customer_id"),
+            out["dim_product"],
+        ),
+    )
+    recomputed_orders = keys(fact.select("order_id"))
+    out["fact_orders"] = stage("fact_orders", _replaced(current_fact, fact, recomputed_orders, "order_id"))
+    before = _only(current_fact, recomputed_orders, "order_id")  # the same orders as gold had them
+
+    # every (date, region) of a date the recomputed orders had or have: small, replaced whole
+    dates = keys(fact.select("order_date"), before.select("order_date"))
+    revenue = build_daily_revenue(_only(out["fact_orders"], dates, "order_date"), out["dim_customer"])
+    out["daily_revenue_by_region_usd"] = stage(
+        "daily_revenue_by_region_usd",
+        _replaced(read_gold("daily_revenue_by_region_usd"), revenue, dates, "order_date"),
+    )
+
+    # every customer whose versions, orders (as they were or are), events or open opportunities changed
+    current_customers = out["dim_customer"].where("is_current")
+    touched = keys(
+        customers,
+        fact.select("customer_id"),
+        before.select("customer_id"),
+        changed["behaviour_events"],
+        changed["realtime_events"],
+        _only(current_customers, keys(changed["sf_opportunities"]), "sf_account_id").select("customer_id"),
+    )
+    accounts = keys(_only(current_customers, touched, "customer_id").select("sf_account_id"))
+    c360 = stage_recomputed(
+        "customer_360",
+        build_customer_360(
+            _only(out["dim_customer"], touched, "customer_id"),
+            _only(out["fact_orders"], touched, "customer_id"),
+            _only(read_silver("behaviour_events"), touched, "customer_id"),
+            _only(read_silver("realtime_events"), touched, "customer_id"),
+            _only(read_silver("sf_opportunities"), accounts, "account_id"),
+        ),
+    )
+    out["customer_360"] = stage(
+        "customer_360", _replaced(read_gold("customer_360"), c360, touched, "customer_id")
+    )
+    return out
+
+
+def _changed_keys(spark, cfg, built_from: dict[str, int], pinned: dict[str, int], log) -> dict | None:
+    """Per silver input, the distinct changed values of its ``CHANGE_KEYS`` column between the version gold
+    last built from and the pinned one (materialised: Delta checks the feed on first use); None when a
+    feed does not cover that range — the caller builds in full."""
+    from lakehouse import tables as io
+
+    out: dict[str, DataFrame] = {}
+    try:
+        for table, col in CHANGE_KEYS.items():
+            rows = io.changes(spark, cfg, "silver", table, built_from[table], pinned[table])
+            out[table] = rows.select(col).where(F.col(col).isNotNull()).distinct().persist()
+            out[table].count()
+        return out
+    except Exception as exc:  # noqa: BLE001 - any failure to read the feed means: build in full
+        for df in out.values():
+            df.unpersist()
+        log.warning("gold builds in full: the silver change feed is not readable (%s)", str(exc)[:500])
+        return None
+
+
+def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
     from lakehouse import dq
     from lakehouse import tables as io
     from lakehouse.accounting import assert_balanced
     from lakehouse.contracts import load_contract
 
+    if mode not in MODES:
+        raise ValueError(f"gold mode {mode!r}; allowed: {', '.join(MODES)}")
     spark, cfg = ctx.spark, ctx.cfg
     result = GoldResult()
-
-    # 1. one pinned snapshot of silver
-    pinned: dict[str, int] = {}
-
-    def read_silver(table: str) -> DataFrame:
-        if not io.exists(spark, cfg, "silver", table):
-            return spark.createDataFrame([], load_contract("silver", table).spark_schema())
-        pinned.setdefault(table, io.version(spark, cfg, "silver", table))
-        return io.read(spark, cfg, "silver", table, version=pinned[table])
-
     if not io.exists(spark, cfg, "silver", "orders"):
         raise RuntimeError("silver.orders does not exist: run bronze_to_silver before silver_to_gold")
-    dim_version = io.version(spark, cfg, "gold", "dim_customer")  # SCD2 builds on this version
+
+    # 1. one pinned snapshot of silver and of gold
+    pinned = {t: io.version(spark, cfg, "silver", t) for t in CHANGE_KEYS}
+    before = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
+
+    def read_silver(table: str) -> DataFrame:
+        if pinned.get(table) is None:
+            return spark.createDataFrame([], load_contract("silver", table).spark_schema())
+        return io.read(spark, cfg, "silver", table, version=pinned[table])
+
+    def read_gold(table: str) -> DataFrame:
+        return io.read(spark, cfg, "gold", table, version=before[table])
+
+    built_from = {t: ctx.state.get_watermark(JOB, t) for t in CHANGE_KEYS}
+    changed = None
+    # incremental needs every input and gold table to exist and a previous build to start from
+    if mode == "incremental" and None not in (*pinned.values(), *before.values(), *built_from.values()):
+        built = {t: int(v) for t, v in built_from.items()}
+        changed = _changed_keys(spark, cfg, built, pinned, ctx.log)
+    result.mode = "full" if changed is None else "incremental"
+    result.silver_versions = {t: v for t, v in pinned.items() if v is not None}
 
     # 2. materialise the candidates once (DQ and publish read the same blocks; should a cached block be
     #    lost, Spark recomputes it from the pinned inputs, which gives the same rows)
-    staged: dict[str, DataFrame] = {}
+    staged: dict[str, DataFrame] = {}  # table -> the whole table as it would be published
+    recomputed: dict[str, DataFrame] = {}  # incremental: table -> only the rows recomputed
 
     def stage(table: str, df: DataFrame) -> DataFrame:
         staged[table] = _conform(df, table).persist()
         result.rows[table] = staged[table].count()
         return staged[table]
 
+    def stage_recomputed(table: str, df: DataFrame) -> DataFrame:
+        # lineage cut as for the key sets (a lost block fails the run, which is then re-run as a whole)
+        recomputed[table] = _conform(df, table).localCheckpoint()
+        result.recomputed[table] = recomputed[table].count()
+        return recomputed[table]
+
     try:
-        build_candidates(spark, cfg, read_silver, dim_version=dim_version, stage=stage)
-        ctx.log.info("gold candidates staged", extra={"rows": result.rows, "silver_versions": pinned})
+        if changed is None:
+            build_candidates(spark, cfg, read_silver, dim_version=before["dim_customer"], stage=stage)
+        else:
+            build_increment(
+                spark, read_silver, read_gold, changed, stage=stage, stage_recomputed=stage_recomputed
+            )
+        ctx.log.info(
+            "gold candidates staged",
+            extra={
+                "mode": result.mode,
+                "rows": result.rows,
+                "recomputed": result.recomputed,
+                "silver_versions": result.silver_versions,
+            },
+        )
 
         # accounting: every silver order is one fact row (a join that lost or doubled orders fails the run)
         n_orders = read_silver("orders").count()
@@ -388,7 +601,7 @@ def build_gold(ctx) -> GoldResult:
         }
         assert_balanced(result.accounting)
 
-        # 3. the DQ gate on the candidates
+        # 3. the DQ gate on the tables as they would be published
         suite = dq.run_suite(
             spark,
             cfg,
@@ -409,58 +622,73 @@ def build_gold(ctx) -> GoldResult:
             )
 
         # 4. publish everything, rolling back this run's commits if a publish fails
-        before = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
-        try:
-            for table, keys, how in PUBLISH:
-                contract = load_contract("gold", table)
-                fail_at = _fail_publish_at()
-                if fail_at == table:
-                    raise RuntimeError(
-                        f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)"
-                    )
-                t0 = time.monotonic()
-                if how == "replace":
-                    written = io.overwrite(
-                        spark,
-                        cfg,
-                        "gold",
-                        table,
-                        staged[table],
-                        partition_by=contract.partition_by,
-                        overwrite_schema=True,
-                        only_if_changed=True,  # an unchanged aggregate gets no new version
-                    )
-                else:
-                    written = io.merge(
-                        spark,
-                        cfg,
-                        "gold",
-                        table,
-                        staged[table],
-                        list(keys),
-                        partition_by=contract.partition_by,
-                        when_matched="update_if_changed",
-                        dedupe=False,
-                        changed_only=True,  # the candidates are the whole table: MERGE only what moved
-                    )
-                    written = written.inserted + written.updated
-                result.published.append(table)
-                ctx.log.info(
-                    "gold table published",
-                    extra={
-                        "table": table,
-                        "rows_written": written,
-                        "seconds": round(time.monotonic() - t0, 2),
-                    },
-                )
-        except Exception:
-            _rollback(spark, cfg, before, result.published, ctx.log)
-            raise
+        _publish(ctx, staged, recomputed, before, result)
+        for table, version in result.silver_versions.items():
+            _advance(ctx, table, version)
     finally:
-        for df in staged.values():
+        for df in (*staged.values(), *recomputed.values(), *(changed or {}).values()):
             df.unpersist()
     ctx.log.info("gold published", extra={"tables": result.published, "rows": result.rows})
     return result
+
+
+def _publish(ctx, staged, recomputed, before, result: GoldResult) -> None:
+    from lakehouse import tables as io
+    from lakehouse.contracts import load_contract
+
+    spark, cfg = ctx.spark, ctx.cfg
+    try:
+        for table, keys, how in PUBLISH:
+            contract = load_contract("gold", table)
+            if _fail_publish_at() == table:
+                raise RuntimeError(
+                    f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)"
+                )
+            t0 = time.monotonic()
+            if how == "replace":
+                written = io.overwrite(
+                    spark,
+                    cfg,
+                    "gold",
+                    table,
+                    staged[table],
+                    partition_by=contract.partition_by,
+                    overwrite_schema=True,
+                    only_if_changed=True,  # an unchanged aggregate gets no new version
+                )
+            else:
+                stats = io.merge(
+                    spark,
+                    cfg,
+                    "gold",
+                    table,
+                    recomputed.get(table, staged[table]),
+                    list(keys),
+                    partition_by=contract.partition_by,
+                    when_matched="update_if_changed",
+                    dedupe=False,
+                    changed_only=True,  # recomputed rows are mostly as gold holds them: MERGE what moved
+                )
+                written = stats.inserted + stats.updated
+            result.published.append(table)
+            ctx.log.info(
+                "gold table published",
+                extra={"table": table, "rows_written": written, "seconds": round(time.monotonic() - t0, 2)},
+            )
+    except Exception:
+        _rollback(spark, cfg, before, result.published, ctx.log)
+        raise
+
+
+def _advance(ctx, table: str, version: int) -> None:
+    """Record the silver version gold now reflects; a silver table recreated since (its version restarted)
+    cannot move the watermark back, and gold then builds in full until the table passes it."""
+    from lakehouse.state import WatermarkRegression
+
+    try:
+        ctx.state.set_watermark(JOB, table, str(version))
+    except WatermarkRegression as exc:
+        ctx.log.warning("gold lineage of silver.%s not advanced: %s", table, exc)
 
 
 def _fail_publish_at() -> str | None:
@@ -494,10 +722,10 @@ def _rollback(spark, cfg, before: dict[str, int | None], published: list[str], l
             log.error("could not roll back gold.%s: %s", table, exc)
 
 
-def run_step(ctx) -> GoldResult:
+def run_step(ctx, *, mode: str = "incremental") -> GoldResult:
     """The ``transform.py --step gold`` body."""
     from lakehouse.accounting import record
 
-    result = build_gold(ctx)
+    result = build_gold(ctx, mode=mode)
     record(ctx, result.accounting)
     return result

@@ -575,6 +575,7 @@ def build_silver(
                     when_matched="repair" if mode == "backfill" else spec.merge_policy,
                     order_col=spec.order_col or (io.LOAD_COLUMN if mode == "backfill" else None),
                     dedupe=False,
+                    change_feed=True,  # gold recomputes what the feed says changed
                 )
                 acc = Accounting(name, rows_in, stats.rows_in, rows_in - n_latest, n_bad, quarantined)
                 assert_balanced([acc])
@@ -647,6 +648,7 @@ def build_conformed_customers(ctx) -> Accounting:
         ["customer_id"],
         when_matched="update_if_changed",
         dedupe=False,
+        change_feed=True,
     )
     # Derived table: every conformed row comes from a silver row already accounted for above.
     return Accounting(name, stats.rows_in, stats.rows_in, 0, 0)

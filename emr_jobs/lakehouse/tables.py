@@ -16,6 +16,10 @@ Tables are addressed as ``(layer, table)`` and live at ``cfg.table_path(layer, t
       the same version from the same load (equal ``order_col`` and ``_ingested_at``) whose business columns
       differ — a backfill re-deriving rows from bronze repairs them, and never reverts a later version.
 
+Change feed: ``merge(..., change_feed=True)`` creates the table with Delta's change data feed on (and turns
+it on for a table created before); ``changes()`` reads what the commits after a version changed — gold
+recomputes only the rows those keys touch.
+
 Concurrent writers: jobs of one local run share a SparkSession and several tables (quarantine, audit), so
 each write holds a per-table lock in this process — the commit and the history read that reports it stay
 together. Writers in other processes (parallel EMR job runs) are Delta's optimistic concurrency: a commit
@@ -36,6 +40,7 @@ T = TypeVar("T")
 
 WHEN_MATCHED = ("update_if_newer", "update_if_changed", "update", "ignore", "repair")
 LOAD_COLUMN = "_ingested_at"  # lakehouse.metadata: when a row version reached bronze
+CHANGE_FEED_PROPERTY = "delta.enableChangeDataFeed"
 CONFLICT_ATTEMPTS = 4  # a commit that lost to another writer is tried again, up to this many times in all
 log = logging.getLogger("lakehouse.tables")
 _table_locks: dict[str, threading.Lock] = {}
@@ -44,6 +49,10 @@ _table_locks_guard = threading.Lock()
 
 class TableNotFound(LookupError):
     """A table that was expected to exist is not a Delta table at its path."""
+
+
+class ChangeFeedUnavailable(LookupError):
+    """The change data feed does not cover the asked versions (turned on later, vacuumed, table recreated)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,45 @@ def read(spark, cfg, layer: str, table: str, *, version: int | None = None):
     return reader.load(p)
 
 
+def changes(spark, cfg, layer: str, table: str, after: int, upto: int):
+    """The change-feed rows of the commits ``after`` < version <= ``upto`` (both images of an update; the
+    table's columns plus ``_change_type``/``_commit_version``), or ``ChangeFeedUnavailable``.
+
+    Delta checks the feed when the frame is first evaluated, so callers that must fall back materialise it
+    inside their ``try``."""
+    if upto < after:
+        raise ChangeFeedUnavailable(
+            f"{layer}.{table} is at version {upto}, before the version {after} last read (was it recreated?)"
+        )
+    if upto == after:
+        return read(spark, cfg, layer, table, version=upto).limit(0)
+    try:
+        return (
+            spark.read.format("delta")
+            .option("readChangeFeed", "true")
+            .option("startingVersion", after + 1)
+            .option("endingVersion", upto)
+            .load(path(cfg, layer, table))
+        )
+    except Exception as exc:  # noqa: BLE001 - Delta raises several JVM error types for an uncovered range
+        raise ChangeFeedUnavailable(f"{layer}.{table} versions {after + 1}..{upto}: {exc}") from exc
+
+
+_FEED_ON: set[str] = set()  # tables whose change feed this process has seen on
+
+
+def _ensure_change_feed(spark, table_path: str) -> None:
+    """Turn the change feed on for a table created without it (one metadata read per table and process)."""
+    from delta.tables import DeltaTable
+
+    if table_path in _FEED_ON:
+        return
+    props = DeltaTable.forPath(spark, table_path).detail().select("properties").collect()[0][0] or {}
+    if props.get(CHANGE_FEED_PROPERTY) != "true":
+        spark.sql(f"ALTER TABLE delta.`{table_path}` SET TBLPROPERTIES ({CHANGE_FEED_PROPERTY} = true)")
+    _FEED_ON.add(table_path)
+
+
 def history(spark, cfg, layer: str, table: str, limit: int | None = None) -> list[dict[str, Any]]:
     from delta.tables import DeltaTable
 
@@ -205,13 +253,16 @@ def merge(
     allow_new_columns: bool = False,
     dedupe: bool = True,
     changed_only: bool = False,
+    change_feed: bool = False,
 ) -> MergeStats:
     """Upsert ``df`` into ``layer.table`` by ``keys``; re-running with the same frame changes nothing.
 
     ``changed_only`` (with ``update_if_changed``): drop the rows the table already holds verbatim before the
     MERGE. A MERGE that also inserts rewrites every file holding a matched key, even when no column changed;
     for a frame that is the whole table (gold candidates) that is every file. The anti-join costs one scan of
-    the table and leaves only new/changed rows, so an unchanged table gets no commit at all."""
+    the table and leaves only new/changed rows, so an unchanged table gets no commit at all.
+
+    ``change_feed``: the table records Delta's change data feed (read back with ``changes``)."""
     from delta.tables import DeltaTable
 
     keys, partition_by = list(keys), list(partition_by)
@@ -236,16 +287,22 @@ def merge(
         with _writing(p):  # the frame above is computed outside the table's lock
             if not DeltaTable.isDeltaTable(spark, p):
                 writer = latest.write.format("delta").mode("errorifexists")
+                if change_feed:
+                    writer = writer.option(CHANGE_FEED_PROPERTY, "true")
                 if partition_by:
                     writer = writer.partitionBy(*partition_by)
                 try:
                     writer.save(p)
+                    if change_feed:
+                        _FEED_ON.add(p)
                     return MergeStats(rows_in, deduplicated, n_latest, 0, 0)
                 except Exception:
                     # Another writer created the table first: fall through to MERGE; anything else is raised.
                     if not DeltaTable.isDeltaTable(spark, p):
                         raise
 
+            if change_feed:
+                _ensure_change_feed(spark, p)
             target = DeltaTable.forPath(spark, p)
             aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
             target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
