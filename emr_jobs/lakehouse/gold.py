@@ -7,11 +7,12 @@ Pure functions build each gold table from silver frames. ``build_gold(ctx)`` the
 2. builds the candidates, either
    * **incrementally** (the default, once gold exists): the silver tables record Delta's change data feed,
      and gold keeps, per silver input, the version it last built from (watermarks ``silver_to_gold``/
-     <table> in the state store). The keys that changed since — orders, conformed customers, products,
-     the customers of new events, the accounts of changed opportunities — name the gold rows to recompute:
-     the dim_customer versions of those customers (SCD2), the fact rows of those orders and of every order
-     of those customers, the 360 rows of every customer they touch, the revenue of every date those orders
-     had or have. The table each check reads is the current gold table with those rows replaced;
+     ``<table>@<table id>`` in the state store: ``tables.feed_position``). The keys that changed since —
+     orders, conformed customers, products, the customers of new events, the accounts of changed
+     opportunities — name the gold rows to recompute: the dim_customer versions of those customers (SCD2),
+     the fact rows of those orders and of every order of those customers, the 360 rows of every customer
+     they touch, the revenue of every date those orders had or have. The table each check reads is the
+     current gold table with those rows replaced;
    * or **in full** (first build, ``--mode full``, or when the change feed does not reach back: turned
      on after the last build, vacuumed, a silver table recreated): every table from all of silver;
    and materialises each once (persist + count): the DQ suite and the publish read the same rows;
@@ -343,24 +344,18 @@ def _dim_date_candidate(spark, orders: DataFrame) -> DataFrame:
 
 def build_candidates(
     spark,
-    cfg,
     read_silver,
     *,
-    dim_version: int | None = None,
+    existing_dim: DataFrame | None = None,
     stage: Callable[[str, DataFrame], DataFrame] | None = None,
 ) -> dict[str, DataFrame]:
     """Every gold table as a DataFrame, from silver frames given by ``read_silver(table)`` and the current
-    dim_customer (at ``dim_version``; None: there is none yet).
+    dim_customer (``existing_dim``; None: there is none yet).
 
     ``stage(table, df)`` is applied to each table as soon as it is built and what it returns is what the
     tables built from it read: ``build_gold`` materialises there, so the SCD2 dimension and the fact are
     computed once, not once more for every aggregate that reads them."""
-    from lakehouse import tables as io
-
     stage = stage or (lambda _table, df: df)
-    existing_dim = (
-        None if dim_version is None else io.read(spark, cfg, "gold", "dim_customer", version=dim_version)
-    )
     orders = read_silver("orders")
     out = {"dim_date": stage("dim_date", _dim_date_candidate(spark, orders))}
     out["dim_product"] = stage(
@@ -505,22 +500,15 @@ def build_increment(
 
 
 def _changed_keys(spark, cfg, built_from: dict[str, int], pinned: dict[str, int], log) -> dict | None:
-    """Per silver input, the distinct changed values of its ``CHANGE_KEYS`` column between the version gold
-    last built from and the pinned one (materialised: Delta checks the feed on first use); None when a
-    feed does not cover that range — the caller builds in full."""
+    """Per silver input, the changed values of its ``CHANGE_KEYS`` column since the version gold last built
+    from; None when a feed does not cover that range — the caller builds in full."""
     from lakehouse import tables as io
 
-    out: dict[str, DataFrame] = {}
+    columns = {t: [c] for t, c in CHANGE_KEYS.items()}
     try:
-        for table, col in CHANGE_KEYS.items():
-            rows = io.changes(spark, cfg, "silver", table, built_from[table], pinned[table])
-            out[table] = rows.select(col).where(F.col(col).isNotNull()).distinct().persist()
-            out[table].count()
-        return out
-    except Exception as exc:  # noqa: BLE001 - any failure to read the feed means: build in full
-        for df in out.values():
-            df.unpersist()
-        log.warning("gold builds in full: the silver change feed is not readable (%s)", str(exc)[:500])
+        return io.changed_values(spark, cfg, "silver", columns, built_from, pinned)
+    except io.ChangeFeedUnavailable as exc:
+        log.warning("gold builds in full: %s", str(exc)[:500])
         return None
 
 
@@ -538,7 +526,8 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
         raise RuntimeError("silver.orders does not exist: run bronze_to_silver before silver_to_gold")
 
     # 1. one pinned snapshot of silver and of gold
-    pinned = {t: io.version(spark, cfg, "silver", t) for t in CHANGE_KEYS}
+    at = {t: io.feed_position(spark, cfg, "silver", t) for t in CHANGE_KEYS}
+    pinned = {t: (p[1] if p else None) for t, p in at.items()}
     before = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
 
     def read_silver(table: str) -> DataFrame:
@@ -549,7 +538,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
     def read_gold(table: str) -> DataFrame:
         return io.read(spark, cfg, "gold", table, version=before[table])
 
-    built_from = {t: ctx.state.get_watermark(JOB, t) for t in CHANGE_KEYS}
+    built_from = {t: ctx.state.get_watermark(JOB, p[0]) if p else None for t, p in at.items()}
     changed = None
     # incremental needs every input and gold table to exist and a previous build to start from
     if mode == "incremental" and None not in (*pinned.values(), *before.values(), *built_from.values()):
@@ -557,6 +546,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
         changed = _changed_keys(spark, cfg, built, pinned, ctx.log)
     result.mode = "full" if changed is None else "incremental"
     result.silver_versions = {t: v for t, v in pinned.items() if v is not None}
+    positions = [p for p in at.values() if p is not None]
 
     # 2. materialise the candidates once (DQ and publish read the same blocks; should a cached block be
     #    lost, Spark recomputes it from the pinned inputs, which gives the same rows)
@@ -576,7 +566,8 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
 
     try:
         if changed is None:
-            build_candidates(spark, cfg, read_silver, dim_version=before["dim_customer"], stage=stage)
+            existing_dim = None if before["dim_customer"] is None else read_gold("dim_customer")
+            build_candidates(spark, read_silver, existing_dim=existing_dim, stage=stage)
         else:
             build_increment(
                 spark, read_silver, read_gold, changed, stage=stage, stage_recomputed=stage_recomputed
@@ -623,8 +614,8 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
 
         # 4. publish everything, rolling back this run's commits if a publish fails
         _publish(ctx, staged, recomputed, before, result)
-        for table, version in result.silver_versions.items():
-            _advance(ctx, table, version)
+        for key, version in positions:
+            ctx.state.set_watermark(JOB, key, str(version))
     finally:
         for df in (*staged.values(), *recomputed.values(), *(changed or {}).values()):
             df.unpersist()
@@ -678,17 +669,6 @@ def _publish(ctx, staged, recomputed, before, result: GoldResult) -> None:
     except Exception:
         _rollback(spark, cfg, before, result.published, ctx.log)
         raise
-
-
-def _advance(ctx, table: str, version: int) -> None:
-    """Record the silver version gold now reflects; a silver table recreated since (its version restarted)
-    cannot move the watermark back, and gold then builds in full until the table passes it."""
-    from lakehouse.state import WatermarkRegression
-
-    try:
-        ctx.state.set_watermark(JOB, table, str(version))
-    except WatermarkRegression as exc:
-        ctx.log.warning("gold lineage of silver.%s not advanced: %s", table, exc)
 
 
 def _fail_publish_at() -> str | None:

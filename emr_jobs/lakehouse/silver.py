@@ -602,8 +602,77 @@ def build_silver(
     return results
 
 
+# What a conformed customer is built from: per input, the changed columns that name the rows to recompute.
+CONFORMED_INPUTS = {
+    "customers": ("customer_id", "email"),
+    "sf_contacts": ("email",),
+    "sf_accounts": ("account_id",),
+    "behaviour_events": ("customer_id",),
+    "realtime_events": ("customer_id",),
+}
+
+
+def conform_changed(
+    customers: DataFrame,
+    contacts: DataFrame,
+    accounts: DataFrame,
+    behaviour_customer_ids: DataFrame,
+    realtime_customer_ids: DataFrame,
+    changed: dict[str, DataFrame],
+) -> DataFrame:
+    """The conformed rows the changed input keys touch, as ``conform_customers`` gives them: a row depends on
+    its customer, the contacts sharing its email (the winner is chosen per email), their account and the
+    customer's events — so every customer and contact of an affected email is recomputed, where an email is
+    affected when a customer or contact had or has it, a changed account's contact has it, or a changed
+    customer (or one with new events) has it."""
+    ids = (
+        changed["customers"]
+        .select("customer_id")
+        .unionByName(changed["behaviour_events"].select("customer_id"))
+        .unionByName(changed["realtime_events"].select("customer_id"))
+        .where(F.col("customer_id").isNotNull())
+        .distinct()
+    )
+    account_ids = changed["sf_accounts"].select("account_id")
+    emails = (
+        changed["customers"]
+        .select(normalise_email(F.col("email")).alias("email"))
+        .unionByName(changed["sf_contacts"].select("email"))
+        .unionByName(contacts.join(account_ids, "account_id", "left_semi").select("email"))
+        .unionByName(
+            customers.join(ids, "customer_id", "left_semi").select(
+                normalise_email(F.col("email")).alias("email")
+            )
+        )
+        .where(F.col("email").isNotNull())
+        .distinct()
+        .localCheckpoint()  # read three times below
+    )
+    by_email = F.col("__e").isNotNull()
+    affected_customers = (
+        customers.withColumn("__ne", normalise_email(F.col("email")))
+        .join(emails.select(F.col("email").alias("__e")), F.col("__ne") == F.col("__e"), "left")
+        .join(ids.select(F.col("customer_id").alias("__id")), F.col("customer_id") == F.col("__id"), "left")
+        .where(by_email | F.col("__id").isNotNull())
+        .drop("__ne", "__e", "__id")
+    )
+    affected_contacts = contacts.join(emails, "email", "left_semi")
+    all_ids = affected_customers.select("customer_id").unionByName(
+        affected_contacts.select(F.concat(F.lit("sf:"), F.col("contact_id")).alias("customer_id"))
+    )
+    return conform_customers(
+        affected_customers,
+        affected_contacts,
+        accounts,
+        behaviour_customer_ids.join(all_ids, "customer_id", "left_semi"),
+        realtime_customer_ids.join(all_ids, "customer_id", "left_semi"),
+    )
+
+
 def build_conformed_customers(ctx) -> Accounting:
-    """Recompute the conformed customer table from silver (all of it) and MERGE what changed."""
+    """MERGE the conformed customers the inputs' changes touch since the last build (their change feeds,
+    from the input versions recorded as watermarks ``customers_conformed/<input>@<table id>``); all of them on the
+    first build or when a feed does not reach back."""
     from lakehouse import tables as io
     from lakehouse.contracts import load_contract
 
@@ -611,45 +680,53 @@ def build_conformed_customers(ctx) -> Accounting:
     name = f"silver.{CONFORMED_TABLE}"
     if not io.exists(spark, cfg, "silver", "customers"):
         return Accounting(name)
-    inputs = ("customers", "sf_contacts", "sf_accounts", "behaviour_events", "realtime_events")
-    if io.exists(spark, cfg, "silver", CONFORMED_TABLE):
-        # Up to date when it was committed after the last commit of every input (robust to a crash
-        # between the input MERGEs and this one: then an input is newer and the table is rebuilt).
-        built = io.history(spark, cfg, "silver", CONFORMED_TABLE, 1)[0]["timestamp"]
-        changed = [
-            t
-            for t in inputs
-            if io.exists(spark, cfg, "silver", t)
-            and io.history(spark, cfg, "silver", t, 1)[0]["timestamp"] >= built
-        ]
-        if not changed:
-            ctx.log.info("conformed customers up to date; inputs unchanged since the last build")
-            return Accounting(name)
+    at = {t: io.feed_position(spark, cfg, "silver", t) for t in CONFORMED_INPUTS}
+    pinned = {t: (p[1] if p else None) for t, p in at.items()}
 
     def read_or_empty(table: str) -> DataFrame:
-        if io.exists(spark, cfg, "silver", table):
-            return io.read(spark, cfg, "silver", table)
+        if pinned[table] is not None:
+            return io.read(spark, cfg, "silver", table, version=pinned[table])
         return spark.createDataFrame([], load_contract("silver", table).spark_schema())
 
-    conformed = conform_customers(
+    built_from = {t: ctx.state.get_watermark(CONFORMED_TABLE, p[0]) if p else None for t, p in at.items()}
+    changed = None
+    if io.exists(spark, cfg, "silver", CONFORMED_TABLE) and None not in built_from.values():
+        if all(int(built_from[t]) == pinned[t] for t in CONFORMED_INPUTS):
+            ctx.log.info("conformed customers up to date; inputs unchanged since the last build")
+            return Accounting(name)
+        try:
+            changed = io.changed_values(
+                spark, cfg, "silver", CONFORMED_INPUTS, {t: int(v) for t, v in built_from.items()}, pinned
+            )
+        except io.ChangeFeedUnavailable as exc:
+            ctx.log.warning("conformed customers rebuilt in full: %s", str(exc)[:500])
+    inputs = (
         read_or_empty("customers"),
         read_or_empty("sf_contacts"),
         read_or_empty("sf_accounts"),
         read_or_empty("behaviour_events").select("customer_id"),
         read_or_empty("realtime_events").select("customer_id"),
     )
-    schema = load_contract("silver", CONFORMED_TABLE).spark_schema()
-    stats = io.merge(
-        spark,
-        cfg,
-        "silver",
-        CONFORMED_TABLE,
-        select_contract_columns(conformed, schema),
-        ["customer_id"],
-        when_matched="update_if_changed",
-        dedupe=False,
-        change_feed=True,
-    )
+    try:
+        conformed = conform_customers(*inputs) if changed is None else conform_changed(*inputs, changed)
+        schema = load_contract("silver", CONFORMED_TABLE).spark_schema()
+        stats = io.merge(
+            spark,
+            cfg,
+            "silver",
+            CONFORMED_TABLE,
+            select_contract_columns(conformed, schema),
+            ["customer_id"],
+            when_matched="update_if_changed",
+            dedupe=False,
+            change_feed=True,
+        )
+    finally:
+        for df in (changed or {}).values():
+            df.unpersist()
+    for position in at.values():
+        if position is not None:
+            ctx.state.set_watermark(CONFORMED_TABLE, *map(str, position))
     # Derived table: every conformed row comes from a silver row already accounted for above.
     return Accounting(name, stats.rows_in, stats.rows_in, 0, 0)
 

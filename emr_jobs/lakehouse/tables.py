@@ -161,6 +161,41 @@ def changes(spark, cfg, layer: str, table: str, after: int, upto: int):
         raise ChangeFeedUnavailable(f"{layer}.{table} versions {after + 1}..{upto}: {exc}") from exc
 
 
+def feed_position(spark, cfg, layer: str, table: str) -> tuple[str, int] | None:
+    """(a key naming this table *instance*, its current version), or None when it does not exist.
+
+    A derived table records the versions of its inputs it was built from under this key (state-store
+    watermarks). The key carries Delta's table id: a table dropped and created again starts a new history
+    (version 0 again) under a new key, so the old position is never read against the new table."""
+    from delta.tables import DeltaTable
+
+    if not exists(spark, cfg, layer, table):
+        return None
+    table_id = DeltaTable.forPath(spark, path(cfg, layer, table)).detail().select("id").collect()[0][0]
+    return f"{table}@{table_id}", int(version(spark, cfg, layer, table))
+
+
+def changed_values(
+    spark, cfg, layer: str, columns: dict[str, Sequence[str]], after: dict[str, int], upto: dict[str, int]
+) -> dict[str, Any]:
+    """Per table, the distinct values of ``columns[table]`` in the rows its commits ``after`` < v <= ``upto``
+    changed (both images of an update), materialised (persisted: unpersist when done) — so a feed that does
+    not cover the range raises ``ChangeFeedUnavailable`` here and not later."""
+    out: dict[str, Any] = {}
+    try:
+        for table, cols in columns.items():
+            rows = changes(spark, cfg, layer, table, after[table], upto[table])
+            out[table] = rows.select(*cols).distinct().persist()
+            out[table].count()
+        return out
+    except Exception as exc:
+        for df in out.values():
+            df.unpersist()
+        if isinstance(exc, ChangeFeedUnavailable):
+            raise
+        raise ChangeFeedUnavailable(f"{layer} change feed: {exc}") from exc
+
+
 _FEED_ON: set[str] = set()  # tables whose change feed this process has seen on
 
 

@@ -184,3 +184,80 @@ def test_conform_customers_matches_salesforce_by_email_and_events_by_id(spark):
     assert out["c2"].match_source == "snowflake+kafka" and out["c2"].sf_account_id is None
     assert out["sf:k2"].match_source == "salesforce" and out["sf:k2"].country == "DE"
     assert not out["sf:k2"].in_snowflake
+
+
+def test_conform_changed_recomputes_what_a_full_conform_changes(spark):
+    """An email moving to a Salesforce contact's, a contact moving account, a new account and contact and a
+    new event: upserting the recomputed rows gives the table a full recompute upserted gives, and rows
+    nothing touched are not recomputed."""
+    t, t2 = datetime(2024, 1, 1), datetime(2024, 2, 1)
+    cust_schema = (
+        "customer_id string, first_name string, last_name string, email string, phone string, country string, "
+        "region string, segment string, created_at timestamp, updated_at timestamp"
+    )
+    contact_schema = (
+        "contact_id string, account_id string, first_name string, last_name string, email string, phone string, "
+        "system_modstamp timestamp"
+    )
+    account_schema = (
+        "account_id string, account_name string, industry string, billing_country string, annual_revenue double, "
+        "system_modstamp timestamp"
+    )
+
+    def inputs(customers, contacts, accounts, beh):
+        return (
+            spark.createDataFrame(customers, cust_schema),
+            spark.createDataFrame(contacts, contact_schema),
+            spark.createDataFrame(accounts, account_schema),
+            spark.createDataFrame([(c,) for c in beh], "customer_id string"),
+            spark.createDataFrame([], "customer_id string"),
+        )
+
+    c1 = ("c1", "Ann", "Lee", "ann@x.com", None, "DE", "EMEA", "smb", t, t)
+    c4 = ("c4", "Di", "Ro", "di@x.com", None, "FR", "EMEA", "smb", t, t)
+    a1 = ("a1", "Acme", "Retail", "DE", 1.0, t)
+    k2 = ("k2", "a1", "Cy", "Po", "cy@x.com", None, t)
+    v1 = inputs(
+        [c1, ("c2", "Bo", "Ng", "bo@x.com", None, "US", "NA", "consumer", t, t), c4],
+        [("k1", "a1", "Ann", "Lee", "ann@x.com", "+49", t), k2],
+        [a1],
+        ["c1"],
+    )
+    v2 = inputs(
+        [
+            c1,
+            ("c2", "Bo", "Ng", "CY@x.com", None, "US", "NA", "consumer", t, t2),  # now matches contact k2
+            ("c3", "Dee", "Wu", "dee@x.com", None, "US", "NA", "smb", t2, t2),
+            c4,
+        ],
+        [
+            ("k1", "a2", "Ann", "Lee", "ann@x.com", "+49", t2),
+            k2,
+            ("k3", "a2", "Dee", "Wu", "dee@x.com", None, t2),
+        ],
+        [a1, ("a2", "Beta", "Tech", "US", 2.0, t2)],
+        ["c1", "c2"],
+    )
+
+    def keys(schema, *rows):
+        return spark.createDataFrame(list(rows), schema)
+
+    changed = {
+        "customers": keys(
+            "customer_id string, email string", ("c2", "bo@x.com"), ("c2", "CY@x.com"), ("c3", "dee@x.com")
+        ),
+        "sf_contacts": keys("email string", ("ann@x.com",), ("dee@x.com",)),
+        "sf_accounts": keys("account_id string", ("a2",)),
+        "behaviour_events": keys("customer_id string", ("c2",)),
+        "realtime_events": keys("customer_id string"),
+    }
+
+    def upsert(table, rows):
+        new = {r.customer_id: tuple(r) for r in rows.collect()}
+        return {**table, **new}
+
+    before = {r.customer_id: tuple(r) for r in S.conform_customers(*v1).collect()}
+    recomputed = S.conform_changed(*v2, changed)
+    assert upsert(before, recomputed) == upsert(before, S.conform_customers(*v2))
+    # c4 (nothing of it changed) is left alone; k2 is now c2's contact, so no "sf:k2" row is produced
+    assert {r.customer_id for r in recomputed.collect()} == {"c1", "c2", "c3"}
