@@ -85,6 +85,7 @@ CHANGE_KEYS = {
     "sf_opportunities": "account_id",
 }
 MODES = ("incremental", "full")
+BROADCAST_KEYS = 500_000  # a changed-key set up to this size is broadcast to the joins that read it
 
 
 class GoldNotPublished(RuntimeError):
@@ -414,8 +415,11 @@ def build_increment(
         for f in frames[1:]:
             out = out.unionByName(f.select(F.col(f.columns[0]).alias("k")))
         # materialised with its lineage cut: key sets are read by several frames, and the plans that
-        # reference them (and each other) would otherwise grow until printing one exhausts the driver
-        return out.where(F.col("k").isNotNull()).distinct().localCheckpoint()
+        # reference them (and each other) would otherwise grow until printing one exhausts the driver.
+        # A checkpoint carries no size estimate, so say when a set is small enough to broadcast: the
+        # semi/anti joins against whole tables then read each table once, without shuffling it.
+        out = out.where(F.col("k").isNotNull()).distinct().localCheckpoint()
+        return F.broadcast(out) if out.count() <= BROADCAST_KEYS else out
 
     orders = read_silver("orders")
     out = {"dim_date": stage("dim_date", _dim_date_candidate(spark, orders))}

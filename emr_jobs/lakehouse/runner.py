@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,13 @@ class Pipeline:
     schedules: dict[str, dict[str, Any]]
     jobs: dict[str, Job]
 
+    def with_args(self, job: str, **args: Any) -> Pipeline:
+        """This graph with ``args`` merged over one job's arguments, for a one-off run (gold ``mode="full"``)."""
+        if job not in self.jobs:
+            raise PipelineError(f"unknown job {job!r}; defined: {', '.join(self.jobs)}")
+        j = self.jobs[job]
+        return Pipeline(self.schedules, {**self.jobs, job: replace(j, args={**j.args, **args})})
+
     def order(self, schedule: str, only: Iterable[str] | None = None) -> list[Job]:
         """The schedule's jobs in a topological order (ties keep the file order, so runs are repeatable)."""
         if schedule not in self.schedules:
@@ -104,10 +111,11 @@ class Pipeline:
                 raise PipelineError(f"job(s) {off} are not in schedule {schedule!r}")
             jobs = [j for j in jobs if j.name in only]
         names = {j.name for j in jobs}
+        waits_for = {j.name: self.upstream(j.name) & names for j in jobs}
         done: list[Job] = []
         placed: set[str] = set()
         while len(done) < len(jobs):
-            ready = [j for j in jobs if j.name not in placed and self.upstream(j.name) & names <= placed]
+            ready = [j for j in jobs if j.name not in placed and waits_for[j.name] <= placed]
             if not ready:  # validate() rejects cycles; kept as a guard
                 raise PipelineError(f"cycle among {sorted(names - placed)}")
             done.append(ready[0])

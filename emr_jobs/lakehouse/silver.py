@@ -671,8 +671,8 @@ def conform_changed(
 
 def build_conformed_customers(ctx) -> Accounting:
     """MERGE the conformed customers the inputs' changes touch since the last build (their change feeds,
-    from the input versions recorded as watermarks ``customers_conformed/<input>@<table id>``); all of them on the
-    first build or when a feed does not reach back."""
+    from the input versions recorded as watermarks ``customers_conformed/<input>@<table id>``); all of
+    them on the first build or when a feed does not reach back."""
     from lakehouse import tables as io
     from lakehouse.contracts import load_contract
 
@@ -726,7 +726,8 @@ def build_conformed_customers(ctx) -> Accounting:
             df.unpersist()
     for position in at.values():
         if position is not None:
-            ctx.state.set_watermark(CONFORMED_TABLE, *map(str, position))
+            key, version = position
+            ctx.state.set_watermark(CONFORMED_TABLE, key, str(version))
     # Derived table: every conformed row comes from a silver row already accounted for above.
     return Accounting(name, stats.rows_in, stats.rows_in, 0, 0)
 

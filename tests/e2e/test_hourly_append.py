@@ -86,15 +86,17 @@ def test_hourly_run_after_append_brings_exactly_the_new_rows_to_silver_and_gold(
 
 def _gold_in_full(spark, cfg, execution_date):
     """silver_to_gold with ``--mode full``, through the runner as any job runs."""
-    from dataclasses import replace
+    from lakehouse.runner import load_pipeline, run
 
-    from lakehouse.runner import Pipeline, load_pipeline, run
-
-    pipe = load_pipeline()
-    job = pipe.jobs["silver_to_gold"]
-    pipe = Pipeline(pipe.schedules, {**pipe.jobs, job.name: replace(job, args={**job.args, "mode": "full"})})
+    pipe = load_pipeline().with_args("silver_to_gold", mode="full")
     s = run(
-        cfg, execution_date, "hourly", only=[job.name], pipeline=pipe, spark=spark, progress=lambda *_: None
+        cfg,
+        execution_date,
+        "hourly",
+        only=["silver_to_gold"],
+        pipeline=pipe,
+        spark=spark,
+        progress=lambda *_: None,
     )
     assert s.status == "succeeded", s.stages
-    return s.outputs[job.name]
+    return s.outputs["silver_to_gold"]

@@ -128,3 +128,14 @@ def test_a_backfill_run_gives_silver_the_dates_to_re_derive(entrypoints):
         "--step", "silver", "--mode", "backfill", "--since", "2024-06-30", "--until", "2024-06-30"
     ]  # fmt: skip
     assert jobs["silver_to_gold"].cli_args(d) == jobs["silver_to_gold"].cli_args() == ["--step", "gold"]
+
+
+def test_with_args_overrides_one_job_for_a_one_off_run(entrypoints):
+    (entrypoints / "stream.py").write_text("")
+    pipe = load_pipeline(PIPELINE_FILE, entrypoints)
+    full = pipe.with_args("silver_to_gold", mode="full")
+    assert full.jobs["silver_to_gold"].cli_args() == ["--step", "gold", "--mode", "full"]
+    assert pipe.jobs["silver_to_gold"].cli_args() == ["--step", "gold"]  # the graph itself is unchanged
+    assert full.jobs["bronze_to_silver"] == pipe.jobs["bronze_to_silver"]
+    with pytest.raises(PipelineError, match="unknown job 'nope'"):
+        pipe.with_args("nope", mode="full")

@@ -68,3 +68,11 @@ def test_failing_body_exits_1_and_releases_the_lock(transform, tmp_lake, monkeyp
     assert rc == 1
     rc, calls = _run(transform, argv)  # the lock was released: the next run is not refused
     assert rc == 0 and len(calls) == 1 and calls[0].job == "bronze_to_silver"
+
+
+def test_gold_refuses_the_silver_only_backfill_mode_before_any_work(transform):
+    from argparse import Namespace
+    from types import SimpleNamespace
+
+    with pytest.raises(ValueError, match="--mode backfill is a silver mode"):
+        transform.body(SimpleNamespace(args=Namespace(step="gold", mode="backfill")))
