@@ -173,7 +173,7 @@ def hourly_run(spark, full: dict[str, Any], quiet, *, fraction: float = 0.01) ->
         "appended_rows": batch["total_rows"],
         "appended": batch["counts"],
         # rows the run's jobs read (bronze: from the sources; silver: from bronze past its watermark, plus
-        # the conformed-customer table it recomputes when an input changed)
+        # the conformed customers the changes touch)
         "rows_in": {layer: rows_in.get(layer, 0) for layer in ("bronze", "silver")},
         # rows inserted/updated/rewritten in each layer by this run (Delta history)
         "rows_written": {layer: sum(t.values()) for layer, t in written.items()},
