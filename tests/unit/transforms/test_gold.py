@@ -284,7 +284,11 @@ def test_incremental_gold_equals_a_full_rebuild_when_keys_move(spark):
         opportunities=[("a-c1", "Proposal", Decimal("100.00"))],
         behaviour=[("c1", datetime(2024, 4, 1))],
     )
-    gold1 = G.build_candidates(spark, v1)
+
+    def cut(_table, df):  # materialise each table as build_gold does: the plans stay small
+        return df.localCheckpoint()
+
+    gold1 = G.build_candidates(spark, v1, stage=cut)
     v2 = _silver(
         spark,
         customers=[
@@ -317,13 +321,11 @@ def test_incremental_gold_equals_a_full_rebuild_when_keys_move(spark):
     recomputed = {}
 
     def keep(table, df):
-        recomputed[table] = df
-        return df
+        recomputed[table] = df.localCheckpoint()
+        return recomputed[table]
 
-    inc = G.build_increment(
-        spark, v2, gold1.__getitem__, changed, stage=lambda _t, df: df, stage_recomputed=keep
-    )
-    full = G.build_candidates(spark, v2, existing_dim=gold1["dim_customer"])
+    inc = G.build_increment(spark, v2, gold1.__getitem__, changed, stage=cut, stage_recomputed=keep)
+    full = G.build_candidates(spark, v2, existing_dim=gold1["dim_customer"], stage=cut)
     for table in G.GOLD_TABLES:
         assert _table_rows(inc[table]) == _table_rows(full[table]), table
     # ... and it recomputed only what the changes touch: o4 / c3's orders and dim rows are left alone
