@@ -7,7 +7,7 @@ Pure functions build each gold table from silver frames. ``build_gold(ctx)`` the
 2. builds the candidates, either
    * **incrementally** (the default, once gold exists): the silver tables record Delta's change data feed,
      and gold keeps, per silver input, the version it last built from (watermarks ``silver_to_gold``/
-     ``<table>@<table id>`` in the state store: ``tables.feed_position``). The keys that changed since —
+     ``<table>@<table id>``: ``lakehouse.feeds``). The keys that changed since —
      orders, conformed customers, products, the customers of new events, the accounts of changed
      opportunities — name the gold rows to recompute: the dim_customer versions of those customers (SCD2),
      the fact rows of those orders and of every order of those customers, the 360 rows of every customer
@@ -503,24 +503,12 @@ def build_increment(
     return out
 
 
-def _changed_keys(spark, cfg, built_from: dict[str, int], pinned: dict[str, int], log) -> dict | None:
-    """Per silver input, the changed values of its ``CHANGE_KEYS`` column since the version gold last built
-    from; None when a feed does not cover that range — the caller builds in full."""
-    from lakehouse import tables as io
-
-    columns = {t: [c] for t, c in CHANGE_KEYS.items()}
-    try:
-        return io.changed_values(spark, cfg, "silver", columns, built_from, pinned)
-    except io.ChangeFeedUnavailable as exc:
-        log.warning("gold builds in full: %s", str(exc)[:500])
-        return None
-
-
 def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
     from lakehouse import dq
     from lakehouse import tables as io
     from lakehouse.accounting import assert_balanced
     from lakehouse.contracts import load_contract
+    from lakehouse.feeds import read_changes
 
     if mode not in MODES:
         raise ValueError(f"gold mode {mode!r}; allowed: {', '.join(MODES)}")
@@ -530,9 +518,18 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
         raise RuntimeError("silver.orders does not exist: run bronze_to_silver before silver_to_gold")
 
     # 1. one pinned snapshot of silver and of gold
-    at = {t: io.feed_position(spark, cfg, "silver", t) for t in CHANGE_KEYS}
-    pinned = {t: (p[1] if p else None) for t, p in at.items()}
     before = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
+    feed = read_changes(
+        spark,
+        cfg,
+        ctx.state,
+        JOB,
+        "silver",
+        {t: [c] for t, c in CHANGE_KEYS.items()},
+        incremental=mode == "incremental" and None not in before.values(),
+        log=ctx.log,
+    )
+    pinned, changed = feed.versions, feed.changed
 
     def read_silver(table: str) -> DataFrame:
         if pinned.get(table) is None:
@@ -542,15 +539,8 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
     def read_gold(table: str) -> DataFrame:
         return io.read(spark, cfg, "gold", table, version=before[table])
 
-    built_from = {t: ctx.state.get_watermark(JOB, p[0]) if p else None for t, p in at.items()}
-    changed = None
-    # incremental needs every input and gold table to exist and a previous build to start from
-    if mode == "incremental" and None not in (*pinned.values(), *before.values(), *built_from.values()):
-        built = {t: int(v) for t, v in built_from.items()}
-        changed = _changed_keys(spark, cfg, built, pinned, ctx.log)
     result.mode = "full" if changed is None else "incremental"
     result.silver_versions = {t: v for t, v in pinned.items() if v is not None}
-    positions = [p for p in at.values() if p is not None]
 
     # 2. materialise the candidates once (DQ and publish read the same blocks; should a cached block be
     #    lost, Spark recomputes it from the pinned inputs, which gives the same rows)
@@ -618,11 +608,11 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
 
         # 4. publish everything, rolling back this run's commits if a publish fails
         _publish(ctx, staged, recomputed, before, result)
-        for key, version in positions:
-            ctx.state.set_watermark(JOB, key, str(version))
+        feed.record(ctx.state, JOB)
     finally:
-        for df in (*staged.values(), *recomputed.values(), *(changed or {}).values()):
+        for df in (*staged.values(), *recomputed.values()):
             df.unpersist()
+        feed.release()
     ctx.log.info("gold published", extra={"tables": result.published, "rows": result.rows})
     return result
 

@@ -675,31 +675,32 @@ def build_conformed_customers(ctx) -> Accounting:
     them on the first build or when a feed does not reach back."""
     from lakehouse import tables as io
     from lakehouse.contracts import load_contract
+    from lakehouse.feeds import read_changes
 
     spark, cfg = ctx.spark, ctx.cfg
     name = f"silver.{CONFORMED_TABLE}"
     if not io.exists(spark, cfg, "silver", "customers"):
         return Accounting(name)
-    at = {t: io.feed_position(spark, cfg, "silver", t) for t in CONFORMED_INPUTS}
-    pinned = {t: (p[1] if p else None) for t, p in at.items()}
+    feed = read_changes(
+        spark,
+        cfg,
+        ctx.state,
+        CONFORMED_TABLE,
+        "silver",
+        CONFORMED_INPUTS,
+        incremental=io.exists(spark, cfg, "silver", CONFORMED_TABLE),
+        log=ctx.log,
+    )
+    if feed.up_to_date:
+        ctx.log.info("conformed customers up to date; inputs unchanged since the last build")
+        return Accounting(name)
+    pinned, changed = feed.versions, feed.changed
 
     def read_or_empty(table: str) -> DataFrame:
         if pinned[table] is not None:
             return io.read(spark, cfg, "silver", table, version=pinned[table])
         return spark.createDataFrame([], load_contract("silver", table).spark_schema())
 
-    built_from = {t: ctx.state.get_watermark(CONFORMED_TABLE, p[0]) if p else None for t, p in at.items()}
-    changed = None
-    if io.exists(spark, cfg, "silver", CONFORMED_TABLE) and None not in built_from.values():
-        if all(int(built_from[t]) == pinned[t] for t in CONFORMED_INPUTS):
-            ctx.log.info("conformed customers up to date; inputs unchanged since the last build")
-            return Accounting(name)
-        try:
-            changed = io.changed_values(
-                spark, cfg, "silver", CONFORMED_INPUTS, {t: int(v) for t, v in built_from.items()}, pinned
-            )
-        except io.ChangeFeedUnavailable as exc:
-            ctx.log.warning("conformed customers rebuilt in full: %s", str(exc)[:500])
     inputs = (
         read_or_empty("customers"),
         read_or_empty("sf_contacts"),
@@ -722,12 +723,8 @@ def build_conformed_customers(ctx) -> Accounting:
             change_feed=True,
         )
     finally:
-        for df in (changed or {}).values():
-            df.unpersist()
-    for position in at.values():
-        if position is not None:
-            key, version = position
-            ctx.state.set_watermark(CONFORMED_TABLE, key, str(version))
+        feed.release()
+    feed.record(ctx.state, CONFORMED_TABLE)
     # Derived table: every conformed row comes from a silver row already accounted for above.
     return Accounting(name, stats.rows_in, stats.rows_in, 0, 0)
 

@@ -169,10 +169,11 @@ def feed_position(spark, cfg, layer: str, table: str) -> tuple[str, int] | None:
     (version 0 again) under a new key, so the old position is never read against the new table."""
     from delta.tables import DeltaTable
 
-    if not exists(spark, cfg, layer, table):
+    current = version(spark, cfg, layer, table)
+    if current is None:
         return None
     table_id = DeltaTable.forPath(spark, path(cfg, layer, table)).detail().select("id").collect()[0][0]
-    return f"{table}@{table_id}", int(version(spark, cfg, layer, table))
+    return f"{table}@{table_id}", current
 
 
 def changed_values(
@@ -184,8 +185,11 @@ def changed_values(
     out: dict[str, Any] = {}
     try:
         for table, cols in columns.items():
-            rows = changes(spark, cfg, layer, table, after[table], upto[table])
-            out[table] = rows.select(*cols).distinct().persist()
+            rows = changes(spark, cfg, layer, table, after[table], upto[table]).select(*cols)
+            if after[table] == upto[table]:
+                out[table] = rows  # no commit since: empty, and no feed to check
+                continue
+            out[table] = rows.distinct().persist()
             out[table].count()
         return out
     except Exception as exc:
