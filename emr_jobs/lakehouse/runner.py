@@ -25,7 +25,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 import yaml
 
 from lakehouse.accounting import Accounting, merge_all
+from lakehouse.concurrency import run_when_ready
 from lakehouse.config import CONF_DIR
 
 PIPELINE_FILE = CONF_DIR / "pipeline.yaml"
@@ -430,46 +430,48 @@ def run(
             return rc, t0 - started, time.monotonic() - t0, out, captured.get("error")
 
         # Like Airflow: a job starts once every job it needs (here: among those run) succeeded; up to
-        # `parallel` share the session
-        # (Spark schedules their stages side by side). Jobs never started after a failure are "skipped".
+        # `parallel` share the session (Spark schedules their stages side by side). Jobs never started after
+        # a failure (or the crash switch) are "skipped".
         stages: dict[str, StageResult] = {}
-        succeeded: set[str] = set()
-        upstream = {j.name: pipeline.upstream(j.name) & {k.name for k in jobs} for j in jobs}
-        waiting = list(jobs)
-        running: dict[Future, Job] = {}
-        failed = injected = False
-        started_n = 0
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="lakehouse-job") as pool:
-            while waiting or running:
-                ready = [j for j in waiting if upstream[j.name] <= succeeded]
-                while ready and len(running) < parallel and not (failed or injected):
-                    job = ready.pop(0)
-                    waiting.remove(job)
-                    started_n += 1
-                    progress(
-                        f"[{started_n}/{len(jobs)}] {job.name:<24} running "
-                        f"({job.entrypoint} {json.dumps(job.args)})"
-                    )
-                    running[pool.submit(run_job, job)] = job
-                if not running:
-                    break  # a failure (or the crash switch) stopped new starts; the rest stays skipped
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    job = running.pop(fut)
-                    rc, offset, seconds, out, err = fut.result()
-                    _collect(summary, job.name, out)
-                    if err is not None and hasattr(getattr(err, "result", None), "results"):
-                        summary.dq.append(err.result)  # a failed DQ gate still reports its checks
-                    if rc == 0:
-                        succeeded.add(job.name)
-                        stages[job.name] = StageResult(job.name, "succeeded", seconds, rc, started_s=offset)
-                        progress(f"      {job.name:<24} ok      {seconds:6.1f}s")
-                        injected = injected or fail_after == job.name
-                    else:
-                        failed = True
-                        why = f"{type(err).__name__}: {err}" if err is not None else f"exit code {rc}"
-                        stages[job.name] = StageResult(job.name, "failed", seconds, rc, why, offset)
-                        progress(f"      {job.name:<24} FAILED  {seconds:6.1f}s  {why.splitlines()[0][:300]}")
+        by_name = {j.name: j for j in jobs}
+        started_names: list[str] = []
+        injected = False
+
+        def start(name: str) -> None:
+            job = by_name[name]
+            started_names.append(name)
+            progress(
+                f"[{len(started_names)}/{len(jobs)}] {name:<24} running ({job.entrypoint} {json.dumps(job.args)})"
+            )
+
+        def done(name: str, outcome, error: BaseException | None) -> bool:
+            nonlocal injected
+            if error is not None:  # run_job itself failed (job_main catches what the job raises)
+                outcome = (1, 0.0, 0.0, None, error)
+            rc, offset, seconds, out, err = outcome
+            _collect(summary, name, out)
+            if err is not None and hasattr(getattr(err, "result", None), "results"):
+                summary.dq.append(err.result)  # a failed DQ gate still reports its checks
+            if rc == 0:
+                stages[name] = StageResult(name, "succeeded", seconds, rc, started_s=offset)
+                progress(f"      {name:<24} ok      {seconds:6.1f}s")
+                injected = injected or fail_after == name
+                return not injected
+            why = f"{type(err).__name__}: {err}" if err is not None else f"exit code {rc}"
+            stages[name] = StageResult(name, "failed", seconds, rc, why, offset)
+            progress(f"      {name:<24} FAILED  {seconds:6.1f}s  {why.splitlines()[0][:300]}")
+            return False
+
+        run_when_ready(
+            [j.name for j in jobs],
+            {j.name: pipeline.upstream(j.name) for j in jobs},
+            lambda name: run_job(by_name[name]),
+            parallel,
+            done,
+            on_start=start,
+            thread_name="lakehouse-job",
+        )
+        failed = any(st.status == "failed" for st in stages.values())
         for job in jobs:
             summary.stages.append(stages.get(job.name) or StageResult(job.name, "skipped"))
             if job.name not in stages:

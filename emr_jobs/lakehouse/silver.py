@@ -27,6 +27,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.accounting import Accounting
+from lakehouse.concurrency import run_when_ready
 
 JOB = "bronze_to_silver"
 REJECT = "_reject_reason"
@@ -68,7 +69,7 @@ class SilverSpec:
         return "update_if_newer" if self.order_col else "update_if_changed"
 
 
-# Processing order matters: referenced tables are merged before the tables that reference them.
+# Processing order: a table starts once the tables it references (and fx_rates, for money) are merged.
 SPECS: tuple[SilverSpec, ...] = (
     SilverSpec("fx_rates", ("rate_date", "currency"), None, upper=("currency",)),
     SilverSpec("customers", ("customer_id",), "updated_at", emails=("email",), upper=("country", "region")),
@@ -476,6 +477,13 @@ def _max_ingested(df: DataFrame) -> str | None:
 
 
 MODES = ("incremental", "full", "backfill")
+# Silver tables merged side by side: an hourly increment's MERGE is bound by driver round trips, not executors.
+TABLES_AT_ONCE = 3
+
+
+def _depends_on(spec: SilverSpec) -> set[str]:
+    """The silver tables ``spec``'s rules read: foreign-key targets, and FX rates for money columns."""
+    return {fk.ref_table for fk in spec.fks} | ({"fx_rates"} if spec.money else set())
 
 
 def _bronze_rows(df: DataFrame, mode: str, watermark: str | None, since, until) -> DataFrame:
@@ -491,9 +499,11 @@ def build_silver(
     tables: Sequence[str] | None = None,
     since=None,
     until=None,
+    parallel: int = TABLES_AT_ONCE,
 ) -> dict[str, Accounting]:
     """Read bronze past the watermark (or, ``mode="backfill"``, loaded on the execution dates
-    ``since``..``until``), transform, quarantine, MERGE into silver; return the accounting."""
+    ``since``..``until``), transform, quarantine, MERGE into silver; return the accounting. Up to
+    ``parallel`` tables at once."""
     from lakehouse import tables as io
     from lakehouse.accounting import assert_balanced
     from lakehouse.contracts import load_contract
@@ -509,21 +519,18 @@ def build_silver(
     unknown = sorted(set(wanted) - set(SPEC_BY_TABLE))
     if unknown:
         raise ValueError(f"unknown silver table(s) {unknown}; known: {sorted(SPEC_BY_TABLE)}")
-    results: dict[str, Accounting] = {}
 
     def silver_or_empty(table: str) -> DataFrame:
         if io.exists(spark, cfg, "silver", table):
             return io.read(spark, cfg, "silver", table)
         return spark.createDataFrame([], load_contract("silver", table).spark_schema())
 
-    for spec in SPECS:
-        if spec.table not in wanted:
-            continue
+    def build_table(table: str) -> Accounting:
+        spec = SPEC_BY_TABLE[table]
         name = f"silver.{spec.table}"
         if not io.exists(spark, cfg, "bronze", spec.table):
             ctx.log.warning("bronze table missing; nothing to do", extra={"table": spec.table})
-            results[name] = Accounting(name)
-            continue
+            return Accounting(name)
         watermark = ctx.state.get_watermark(JOB, spec.table) if mode == "incremental" else None
         raw = _bronze_rows(io.read(spark, cfg, "bronze", spec.table), mode, watermark, since, until).persist()
         try:
@@ -532,8 +539,7 @@ def build_silver(
                 ctx.log.info(
                     "nothing new past the watermark", extra={"table": spec.table, "watermark": watermark}
                 )
-                results[name] = Accounting(name)
-                continue
+                return Accounting(name)
             contract = load_contract("silver", spec.table)
             latest = deduplicate(standardise(raw, spec), spec.keys, spec.order_col)
             fx = known = None
@@ -579,7 +585,6 @@ def build_silver(
                 )
                 acc = Accounting(name, rows_in, stats.rows_in, rows_in - n_latest, n_bad, quarantined)
                 assert_balanced([acc])
-                results[name] = acc
                 ctx.log.info(
                     "silver table merged",
                     extra={
@@ -595,9 +600,27 @@ def build_silver(
             new_wm = None if mode == "backfill" else _max_ingested(raw)
             if new_wm and (watermark is None or new_wm > watermark):
                 ctx.state.set_watermark(JOB, spec.table, new_wm)
+            return acc
         finally:
             raw.unpersist()
 
+    # Tables side by side once the tables they look up (foreign keys, FX rates) are merged; after a failure
+    # no table starts, the running ones finish (each is re-runnable on its own), and the first error is raised.
+    merged: dict[str, Accounting] = {}
+    errors: list[BaseException] = []
+
+    def done(table: str, acc: Accounting | None, error: BaseException | None) -> bool:
+        if error is not None:
+            errors.append(error)
+            return False
+        merged[table] = acc
+        return True
+
+    order = [s.table for s in SPECS if s.table in wanted]
+    run_when_ready(order, {t: _depends_on(SPEC_BY_TABLE[t]) for t in order}, build_table, parallel, done)
+    if errors:
+        raise errors[0]
+    results = {f"silver.{t}": merged[t] for t in order}  # reported in processing order
     results[f"silver.{CONFORMED_TABLE}"] = build_conformed_customers(ctx)
     return results
 

@@ -1,0 +1,57 @@
+"""Run named pieces of work in dependency order, several at a time: the runner's jobs, silver's tables.
+
+Threads, not processes: the pieces share one SparkSession, whose scheduler runs their Spark jobs side by
+side. What a small increment costs is mostly driver round trips (the Delta log, planning, the commit), so a
+few pieces at once overlap that latency even on two cores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+
+def run_when_ready(
+    names: Sequence[str],
+    upstream: Mapping[str, set[str]],
+    work: Callable[[str], Any],
+    parallel: int,
+    on_done: Callable[[str, Any, BaseException | None], bool],
+    *,
+    on_start: Callable[[str], None] | None = None,
+    thread_name: str = "lakehouse",
+) -> list[str]:
+    """Start ``work(name)`` once every name in ``upstream[name]`` succeeded, up to ``parallel`` at once, in
+    the order of ``names`` (upstream names not in ``names`` are not waited for).
+
+    ``on_done(name, result, error)`` (``error``: what ``work`` raised, else None) returns True when the piece
+    succeeded; False stops new starts — the running ones finish. Returns the names never started."""
+    if parallel < 1:
+        raise ValueError(f"parallel must be >= 1, got {parallel}")
+    among = set(names)
+    needs = {n: set(upstream.get(n, ())) & among for n in names}
+    waiting = list(names)
+    running: dict[Future, str] = {}
+    succeeded: set[str] = set()
+    stopped = False
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=thread_name) as pool:
+        while waiting or running:
+            for name in [n for n in waiting if needs[n] <= succeeded] if not stopped else []:
+                if len(running) >= parallel:
+                    break
+                waiting.remove(name)
+                if on_start:
+                    on_start(name)
+                running[pool.submit(work, name)] = name
+            if not running:
+                break  # stopped, or what is left waits on a piece that did not succeed
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                name = running.pop(fut)
+                error = fut.exception()
+                if on_done(name, None if error else fut.result(), error):
+                    succeeded.add(name)
+                else:
+                    stopped = True
+    return waiting
