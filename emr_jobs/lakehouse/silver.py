@@ -499,11 +499,11 @@ def build_silver(
     tables: Sequence[str] | None = None,
     since=None,
     until=None,
-    parallel: int = TABLES_AT_ONCE,
+    parallel: int | None = None,
 ) -> dict[str, Accounting]:
     """Read bronze past the watermark (or, ``mode="backfill"``, loaded on the execution dates
     ``since``..``until``), transform, quarantine, MERGE into silver; return the accounting. Up to
-    ``parallel`` tables at once."""
+    ``parallel`` (default ``TABLES_AT_ONCE``) tables at once."""
     from lakehouse import tables as io
     from lakehouse.accounting import assert_balanced
     from lakehouse.contracts import load_contract
@@ -617,7 +617,8 @@ def build_silver(
         return True
 
     order = [s.table for s in SPECS if s.table in wanted]
-    run_when_ready(order, {t: _depends_on(SPEC_BY_TABLE[t]) for t in order}, build_table, parallel, done)
+    upstream = {t: _depends_on(SPEC_BY_TABLE[t]) for t in order}
+    run_when_ready(order, upstream, build_table, parallel or TABLES_AT_ONCE, done, thread_name="silver")
     if errors:
         raise errors[0]
     results = {f"silver.{t}": merged[t] for t in order}  # reported in processing order
