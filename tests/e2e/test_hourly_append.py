@@ -83,6 +83,21 @@ def test_hourly_run_after_append_brings_exactly_the_new_rows_to_silver_and_gold(
     assert gold_snapshot(spark, cfg) == incremental
     assert {t: io.version(spark, cfg, "gold", t) for t in incremental} == versions
 
+    # silver has not moved since: the next incremental run checks the published tables, publishes nothing
+    again = run(
+        cfg,
+        date.fromisoformat(batch["execution_date"]),
+        "hourly",
+        only=["silver_to_gold"],
+        spark=spark,
+        progress=lambda *_: None,
+    )
+    unchanged = again.outputs["silver_to_gold"]
+    assert (again.status, unchanged.mode, unchanged.published) == ("succeeded", "unchanged", [])
+    assert unchanged.dq.passed_critical and {r.check for r in unchanged.dq.results} >= {"freshness", "unique"}
+    assert unchanged.rows == {t: len(rows) for t, rows in incremental.items()}
+    assert {t: io.version(spark, cfg, "gold", t) for t in incremental} == versions
+
 
 def _gold_in_full(spark, cfg, execution_date):
     """silver_to_gold with ``--mode full``, through the runner as any job runs."""
