@@ -33,7 +33,12 @@ def _recorder(fail=(), sleep=None):
 
 def test_a_piece_starts_after_what_it_needs_and_at_most_parallel_run_at_once():
     events, running, work = _recorder()
-    upstream = {"fx": set(), "customers": set(), "orders": {"fx", "customers"}, "invoices": {"orders", "gone"}}
+    upstream = {
+        "fx": set(),
+        "customers": set(),
+        "orders": {"fx", "customers"},
+        "invoices": {"orders", "gone"},
+    }
     results = {}
     left = run_when_ready(
         list(upstream), upstream, work, 2, lambda n, r, e: results.setdefault(n, (r, e)) and e is None
