@@ -112,4 +112,3 @@ def test_change_feed_is_turned_on_for_a_table_created_without_it(spark, tmp_lake
     assert v == v0 + 2  # the property, then the MERGE
     rows = io.changes(spark, tmp_lake, "gold", "plain", v0 + 1, v).select("k", "_change_type").collect()
     assert [tuple(r) for r in rows] == [("d", "insert")]
-
