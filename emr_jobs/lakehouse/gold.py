@@ -614,9 +614,9 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
             )
 
         # 4. publish everything, rolling back this run's commits if a publish fails
-        if result.mode != "unchanged":
+        if result.mode != "unchanged":  # unchanged: nothing to publish, and the positions stand as recorded
             _publish(ctx, staged, recomputed, before, result)
-        feed.record(ctx.state, JOB)
+            feed.record(ctx.state, JOB)
     finally:
         for df in (*staged.values(), *recomputed.values()):
             df.unpersist()

@@ -204,23 +204,19 @@ def changed_values(
         raise ChangeFeedUnavailable(f"{layer} change feed: {exc}") from exc
 
 
-_PROPERTIES_SET: set[tuple[str, str]] = set()  # (table path, property) this process has seen "true"
+_FEED_ON: set[str] = set()  # tables whose change feed this process has seen on
 
 
-def _ensure_properties(spark, table_path: str, names: Sequence[str]) -> None:
-    """Turn on boolean table properties a table was created without (one metadata read per table and
-    process; a table with them set gets no new version)."""
+def _ensure_change_feed(spark, table_path: str) -> None:
+    """Turn the change feed on for a table created without it (one metadata read per table and process)."""
     from delta.tables import DeltaTable
 
-    wanted = [n for n in names if (table_path, n) not in _PROPERTIES_SET]
-    if not wanted:
+    if table_path in _FEED_ON:
         return
     props = DeltaTable.forPath(spark, table_path).detail().select("properties").collect()[0][0] or {}
-    missing = [n for n in wanted if props.get(n) != "true"]
-    if missing:
-        sets = ", ".join(f"{n} = true" for n in missing)
-        spark.sql(f"ALTER TABLE delta.`{table_path}` SET TBLPROPERTIES ({sets})")
-    _PROPERTIES_SET.update((table_path, n) for n in wanted)
+    if props.get(CHANGE_FEED_PROPERTY) != "true":
+        spark.sql(f"ALTER TABLE delta.`{table_path}` SET TBLPROPERTIES ({CHANGE_FEED_PROPERTY} = true)")
+    _FEED_ON.add(table_path)
 
 
 def history(spark, cfg, layer: str, table: str, limit: int | None = None) -> list[dict[str, Any]]:
@@ -331,24 +327,25 @@ def merge(
         n_latest = latest.count()
         deduplicated = rows_in - n_latest
 
-        properties = [CHANGE_FEED_PROPERTY] if change_feed else []
         with _writing(p):  # the frame above is computed outside the table's lock
             if not DeltaTable.isDeltaTable(spark, p):
                 writer = latest.write.format("delta").mode("errorifexists")
-                for name in properties:
-                    writer = writer.option(name, "true")
+                if change_feed:
+                    writer = writer.option(CHANGE_FEED_PROPERTY, "true")
                 if partition_by:
                     writer = writer.partitionBy(*partition_by)
                 try:
                     writer.save(p)
-                    _PROPERTIES_SET.update((p, n) for n in properties)
+                    if change_feed:
+                        _FEED_ON.add(p)
                     return MergeStats(rows_in, deduplicated, n_latest, 0, 0)
                 except Exception:
                     # Another writer created the table first: fall through to MERGE; anything else is raised.
                     if not DeltaTable.isDeltaTable(spark, p):
                         raise
 
-            _ensure_properties(spark, p, properties)
+            if change_feed:
+                _ensure_change_feed(spark, p)
             target = DeltaTable.forPath(spark, p)
             aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
             target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
@@ -377,13 +374,10 @@ def merge(
             elif when_matched == "update":
                 builder = builder.whenMatchedUpdateAll()
             builder = builder.whenNotMatchedInsertAll()
-            before = target.history(1).select("version").collect()[0][0]
             _retry_conflicts(builder.execute, where)
 
-            last = target.history(1).select("version", "operationMetrics").collect()[0]
-            # a MERGE that changes no row may commit nothing (Delta does so with deletion vectors on): then
-            # the last commit is not this one
-            m = (last["operationMetrics"] or {}) if last["version"] != before else {}
+            metrics = target.history(1).select("operation", "operationMetrics").collect()[0]
+            m = metrics["operationMetrics"] or {}
             inserted = int(m.get("numTargetRowsInserted", 0))
             updated = int(m.get("numTargetRowsUpdated", 0))
             return MergeStats(rows_in, deduplicated, inserted, updated, n_latest - inserted - updated)
