@@ -35,7 +35,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
@@ -54,10 +54,14 @@ PUBLISH = (
     ("dim_customer", ("customer_sk",), "merge"),
     ("fact_orders", ("order_id",), "merge"),
     ("daily_revenue_by_region_usd", ("order_date", "region"), "replace"),
-    # one row per current customer and customers are never deleted, so a keyed MERGE of the changed rows
-    # equals a full replace; the aggregates keyed by (date, region) can lose a group, so they are replaced
+    # one row per current customer: a keyed MERGE of the recomputed rows that also deletes the customers of
+    # its scope that have no current version any more (ROWS_CAN_LEAVE) equals a full replace; the aggregates
+    # keyed by (date, region) can lose a group, so they are replaced
     ("customer_360", ("customer_id",), "merge"),
 )
+# Merged tables a row can leave: customer_360 loses a customer merged away in silver (dim_customer keeps
+# its closed versions; orders and products are never deleted).
+ROWS_CAN_LEAVE = ("customer_360",)
 GOLD_TABLES = tuple(t for t, _, _ in PUBLISH)
 # What each gold table is built from (table-level lineage: lakehouse.maintenance draws it).
 INPUTS = {
@@ -104,16 +108,30 @@ def attr_hash(cols=TRACKED_CUSTOMER_ATTRIBUTES):
     )
 
 
-def scd2_apply(existing: DataFrame | None, incoming: DataFrame, *, key: str = "customer_id") -> DataFrame:
+def scd2_apply(
+    existing: DataFrame | None,
+    incoming: DataFrame,
+    *,
+    key: str = "customer_id",
+    left_at: datetime | None = None,
+) -> DataFrame:
     """The complete SCD2 dimension after applying ``incoming`` (one row per customer, current state).
 
     * a new customer opens its first version at ``created_at`` (else ``source_updated_at``);
     * a changed ``attr_hash`` closes the current version (``valid_to`` = the change time, ``is_current``
       false) and opens a new one from ``source_updated_at`` — but never at or before the closed version's
       start, so versions never overlap;
-    * an unchanged customer, or one missing from ``incoming`` (silver never deletes), keeps its rows.
+    * a customer current in ``existing`` but missing from ``incoming`` has left (silver deleted it: a
+      Salesforce-only customer whose contact now matches another customer): its current version is closed at
+      ``left_at`` (the commit time of the silver version read; never at or before the version's start) and
+      none opens — its history stays, and it is no longer a current customer;
+    * an unchanged customer keeps its rows.
     Same input twice -> same output: nothing depends on the wall clock.
     """
+    if existing is not None and left_at is None:
+        raise ValueError(
+            "scd2_apply: with existing versions, left_at (when missing customers left) is required"
+        )
     attrs = list(TRACKED_CUSTOMER_ATTRIBUTES)
     inc = incoming.withColumn("attr_hash", attr_hash()).select(
         key, *attrs, "match_source", "attr_hash", "created_at", "source_updated_at"
@@ -153,7 +171,15 @@ def scd2_apply(existing: DataFrame | None, incoming: DataFrame, *, key: str = "c
         .withColumn("is_current", F.lit(True))
         .select(*columns)
     )
-    closing = changed.select(F.col(key).alias("__ck"), change_ts.alias("__to"))
+    left = cur.join(inc.select(F.col(key).alias("__ik")), F.col("__k") == F.col("__ik"), "left_anti")
+    closing = changed.select(F.col(key).alias("__ck"), change_ts.alias("__to")).unionByName(
+        left.select(
+            F.col("__k").alias("__ck"),
+            F.greatest(F.lit(left_at).cast("timestamp"), F.col("__from") + F.expr("INTERVAL 1 SECOND")).alias(
+                "__to"
+            ),
+        )
+    )
     ex2 = ex.join(closing, (F.col(key) == F.col("__ck")) & F.col("is_current"), "left")
     kept = (
         ex2.withColumn("valid_to", F.coalesce(F.col("__to"), F.col("valid_to")))
@@ -348,10 +374,11 @@ def build_candidates(
     read_silver,
     *,
     existing_dim: DataFrame | None = None,
+    left_at: datetime | None = None,
     stage: Callable[[str, DataFrame], DataFrame] | None = None,
 ) -> dict[str, DataFrame]:
     """Every gold table as a DataFrame, from silver frames given by ``read_silver(table)`` and the current
-    dim_customer (``existing_dim``; None: there is none yet).
+    dim_customer (``existing_dim``; None: there is none yet; ``left_at``: ``scd2_apply``).
 
     ``stage(table, df)`` is applied to each table as soon as it is built and what it returns is what the
     tables built from it read: ``build_gold`` materialises there, so the SCD2 dimension and the fact are
@@ -362,7 +389,9 @@ def build_candidates(
     out["dim_product"] = stage(
         "dim_product", build_dim_product(read_silver("products"), read_silver("vendor_catalog"))
     )
-    out["dim_customer"] = stage("dim_customer", scd2_apply(existing_dim, read_silver("customers_conformed")))
+    out["dim_customer"] = stage(
+        "dim_customer", scd2_apply(existing_dim, read_silver("customers_conformed"), left_at=left_at)
+    )
     out["fact_orders"] = stage(
         "fact_orders", build_fact_orders(orders, out["dim_customer"], out["dim_product"])
     )
@@ -402,13 +431,15 @@ def build_increment(
     read_gold,
     changed: dict[str, DataFrame],
     *,
+    left_at: datetime,
     stage: Callable[[str, DataFrame], DataFrame],
-    stage_recomputed: Callable[[str, DataFrame], DataFrame],
+    stage_recomputed: Callable[..., DataFrame],
 ) -> dict[str, DataFrame]:
-    """The gold rows the changed silver keys touch (``stage_recomputed``) and every table as it would be
-    with them replaced (``stage``; the DQ suite checks these). ``changed[t]`` holds the changed values of
-    ``CHANGE_KEYS[t]``; ``read_gold(t)`` is the current gold table. Applied to the same silver, this gives the
-    rows ``build_candidates`` gives — the e2e tests compare the two."""
+    """The gold rows the changed silver keys touch (``stage_recomputed(table, df)``; for a table in
+    ``ROWS_CAN_LEAVE`` also ``scope=``, the keys those rows are the whole truth for) and every table as it
+    would be with them replaced (``stage``; the DQ suite checks these). ``changed[t]`` holds the changed
+    values of ``CHANGE_KEYS[t]``; ``read_gold(t)`` is the current gold table. Applied to the same silver,
+    this gives the rows ``build_candidates`` gives — the e2e tests compare the two."""
 
     def keys(*frames: DataFrame) -> DataFrame:
         out = frames[0].select(F.col(frames[0].columns[0]).alias("k"))
@@ -444,6 +475,7 @@ def build_increment(
         scd2_apply(
             _only(current_dim, customers, "customer_id"),
             _only(read_silver("customers_conformed"), customers, "customer_id"),
+            left_at=left_at,
         ),
     )
     out["dim_customer"] = stage(
@@ -496,6 +528,7 @@ def build_increment(
             _only(read_silver("realtime_events"), touched, "customer_id"),
             _only(read_silver("sf_opportunities"), accounts, "account_id"),
         ),
+        scope=touched.select(F.col("k").alias("customer_id")),  # a touched customer may have left
     )
     out["customer_360"] = stage(
         "customer_360", _replaced(read_gold("customer_360"), c360, touched, "customer_id")
@@ -541,21 +574,32 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
 
     result.mode = "full" if changed is None else ("unchanged" if feed.up_to_date else "incremental")
     result.silver_versions = {t: v for t, v in pinned.items() if v is not None}
+    left_at = None  # when a customer missing from the silver read left: that version's commit time
+    if before["dim_customer"] is not None and result.mode != "unchanged":
+        if pinned.get("customers_conformed") is None:
+            raise RuntimeError(
+                "silver.customers_conformed does not exist but gold.dim_customer does: every customer would "
+                "be closed; rebuild silver (bronze_to_silver --mode full) before silver_to_gold"
+            )
+        left_at = io.commit_time(spark, cfg, "silver", "customers_conformed", pinned["customers_conformed"])
 
     # 2. materialise the candidates once (DQ and publish read the same blocks; should a cached block be
     #    lost, Spark recomputes it from the pinned inputs, which gives the same rows)
     staged: dict[str, DataFrame] = {}  # table -> the whole table as it would be published
     recomputed: dict[str, DataFrame] = {}  # incremental: table -> only the rows recomputed
+    scopes: dict[str, DataFrame] = {}  # incremental: table -> the keys its recomputed rows replace
 
     def stage(table: str, df: DataFrame) -> DataFrame:
         staged[table] = _conform(df, table).persist()
         result.rows[table] = staged[table].count()
         return staged[table]
 
-    def stage_recomputed(table: str, df: DataFrame) -> DataFrame:
+    def stage_recomputed(table: str, df: DataFrame, scope: DataFrame | None = None) -> DataFrame:
         # lineage cut as for the key sets (a lost block fails the run, which is then re-run as a whole)
         recomputed[table] = _conform(df, table).localCheckpoint()
         result.recomputed[table] = recomputed[table].count()
+        if scope is not None:
+            scopes[table] = scope
         return recomputed[table]
 
     try:
@@ -568,10 +612,16 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
                 result.rows[table] = staged[table].count()
         elif changed is None:
             existing_dim = None if before["dim_customer"] is None else read_gold("dim_customer")
-            build_candidates(spark, read_silver, existing_dim=existing_dim, stage=stage)
+            build_candidates(spark, read_silver, existing_dim=existing_dim, left_at=left_at, stage=stage)
         else:
             build_increment(
-                spark, read_silver, read_gold, changed, stage=stage, stage_recomputed=stage_recomputed
+                spark,
+                read_silver,
+                read_gold,
+                changed,
+                left_at=left_at,
+                stage=stage,
+                stage_recomputed=stage_recomputed,
             )
         ctx.log.info(
             "gold candidates staged",
@@ -615,7 +665,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
 
         # 4. publish everything, rolling back this run's commits if a publish fails
         if result.mode != "unchanged":  # unchanged: nothing to publish, and the positions stand as recorded
-            _publish(ctx, staged, recomputed, before, result)
+            _publish(ctx, staged, recomputed, scopes, before, result)
             feed.record(ctx.state, JOB)
     finally:
         for df in (*staged.values(), *recomputed.values()):
@@ -625,7 +675,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
     return result
 
 
-def _publish(ctx, staged, recomputed, before, result: GoldResult) -> None:
+def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> None:
     from lakehouse import tables as io
     from lakehouse.contracts import load_contract
 
@@ -637,7 +687,7 @@ def _publish(ctx, staged, recomputed, before, result: GoldResult) -> None:
                 raise RuntimeError(
                     f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)"
                 )
-            t0 = time.monotonic()
+            t0, deleted = time.monotonic(), 0
             if how == "replace":
                 written = io.overwrite(
                     spark,
@@ -661,12 +711,19 @@ def _publish(ctx, staged, recomputed, before, result: GoldResult) -> None:
                     when_matched="update_if_changed",
                     dedupe=False,
                     changed_only=True,  # recomputed rows are mostly as gold holds them: MERGE what moved
+                    # a full build is the whole table; an increment the whole truth for its scope's keys
+                    delete_missing=scopes.get(table, "all") if table in ROWS_CAN_LEAVE else None,
                 )
-                written = stats.inserted + stats.updated
+                written, deleted = stats.inserted + stats.updated, stats.deleted
             result.published.append(table)
             ctx.log.info(
                 "gold table published",
-                extra={"table": table, "rows_written": written, "seconds": round(time.monotonic() - t0, 2)},
+                extra={
+                    "table": table,
+                    "rows_written": written,
+                    "rows_deleted": deleted,
+                    "seconds": round(time.monotonic() - t0, 2),
+                },
             )
     except Exception:
         _rollback(spark, cfg, before, result.published, ctx.log)

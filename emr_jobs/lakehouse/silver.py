@@ -629,7 +629,7 @@ def build_silver(
 # What a conformed customer is built from: per input, the changed columns that name the rows to recompute.
 CONFORMED_INPUTS = {
     "customers": ("customer_id", "email"),
-    "sf_contacts": ("email",),
+    "sf_contacts": ("email", "contact_id"),
     "sf_accounts": ("account_id",),
     "behaviour_events": ("customer_id",),
     "realtime_events": ("customer_id",),
@@ -643,12 +643,14 @@ def conform_changed(
     behaviour_customer_ids: DataFrame,
     realtime_customer_ids: DataFrame,
     changed: dict[str, DataFrame],
-) -> DataFrame:
-    """The conformed rows the changed input keys touch, as ``conform_customers`` gives them: a row depends on
-    its customer, the contacts sharing its email (the winner is chosen per email), their account and the
-    customer's events — so every customer and contact of an affected email is recomputed, where an email is
-    affected when a customer or contact had or has it, a changed account's contact has it, or a changed
-    customer (or one with new events) has it."""
+) -> tuple[DataFrame, DataFrame]:
+    """(the conformed rows the changed input keys touch, as ``conform_customers`` gives them; the
+    ``customer_id`` s those rows are the whole truth for). A row depends on its customer, the contacts
+    sharing its email (the winner is chosen per email), their account and the customer's events — so every
+    customer and contact of an affected email is recomputed, where an email is affected when a customer or
+    contact had or has it, a changed account's contact has it, or a changed customer (or one with new
+    events) has it. A Salesforce-only row ``sf:<contact>`` of that scope that the rows lack has gone: its
+    contact now matches a customer, lost its email to a newer contact, or has no email any more."""
     ids = (
         changed["customers"]
         .select("customer_id")
@@ -681,22 +683,29 @@ def conform_changed(
         .drop("__ne", "__e", "__id")
     )
     affected_contacts = contacts.join(emails, "email", "left_semi")
-    all_ids = affected_customers.select("customer_id").unionByName(
-        affected_contacts.select(F.concat(F.lit("sf:"), F.col("contact_id")).alias("customer_id"))
+    sf_ids = (
+        affected_contacts.select("contact_id")
+        .unionByName(changed["sf_contacts"].select("contact_id"))  # also a contact whose email was removed
+        .where(F.col("contact_id").isNotNull())
+        .select(F.concat(F.lit("sf:"), F.col("contact_id")).alias("customer_id"))
     )
-    return conform_customers(
+    all_ids = affected_customers.select("customer_id").unionByName(sf_ids).distinct()
+    rows = conform_customers(
         affected_customers,
         affected_contacts,
         accounts,
         behaviour_customer_ids.join(all_ids, "customer_id", "left_semi"),
         realtime_customer_ids.join(all_ids, "customer_id", "left_semi"),
     )
+    return rows, all_ids
 
 
 def build_conformed_customers(ctx) -> Accounting:
     """MERGE the conformed customers the inputs' changes touch since the last build (their change feeds,
     from the input versions recorded as watermarks ``customers_conformed/<input>@<table id>``); all of
-    them on the first build or when a feed does not reach back."""
+    them on the first build or when a feed does not reach back. A Salesforce-only row ``sf:<contact>`` whose
+    contact now belongs to another row is deleted in the same MERGE (the feed carries the delete to gold,
+    which closes that customer's dim_customer version)."""
     from lakehouse import tables as io
     from lakehouse.contracts import load_contract
     from lakehouse.feeds import read_changes
@@ -733,7 +742,11 @@ def build_conformed_customers(ctx) -> Accounting:
         read_or_empty("realtime_events").select("customer_id"),
     )
     try:
-        conformed = conform_customers(*inputs) if changed is None else conform_changed(*inputs, changed)
+        # the rows are the truth for their scope: a customer_id of it they lack is deleted (merged away)
+        if changed is None:
+            conformed, scope = conform_customers(*inputs), "all"
+        else:
+            conformed, scope = conform_changed(*inputs, changed)
         schema = load_contract("silver", CONFORMED_TABLE).spark_schema()
         stats = io.merge(
             spark,
@@ -745,9 +758,15 @@ def build_conformed_customers(ctx) -> Accounting:
             when_matched="update_if_changed",
             dedupe=False,
             change_feed=True,
+            delete_missing=scope,
         )
     finally:
         feed.release()
+    if stats.deleted:
+        ctx.log.info(
+            "conformed customers merged away",
+            extra={"table": name, "deleted": stats.deleted, "note": "Salesforce-only rows now matched"},
+        )
     feed.record(ctx.state, CONFORMED_TABLE)
     # Derived table: every conformed row comes from a silver row already accounted for above.
     return Accounting(name, stats.rows_in, stats.rows_in, 0, 0)

@@ -45,6 +45,7 @@ T = TypeVar("T")
 WHEN_MATCHED = ("update_if_newer", "update_if_changed", "update", "ignore", "repair")
 LOAD_COLUMN = "_ingested_at"  # lakehouse.metadata: when a row version reached bronze
 CHANGE_FEED_PROPERTY = "delta.enableChangeDataFeed"
+_GONE = "__lakehouse_gone"  # merge(delete_missing=...): marks a source row that deletes its key
 CONFLICT_ATTEMPTS = 4  # a commit that lost to another writer is tried again, up to this many times in all
 log = logging.getLogger("lakehouse.tables")
 _table_locks: dict[str, threading.Lock] = {}
@@ -66,6 +67,7 @@ class MergeStats:
     inserted: int
     updated: int
     unchanged: int  # matched rows left as they were (older/same version, or when_matched="ignore")
+    deleted: int = 0  # rows of the delete scope the frame no longer holds (``delete_missing``)
 
     @property
     def rows_written(self) -> int:
@@ -226,6 +228,17 @@ def history(spark, cfg, layer: str, table: str, limit: int | None = None) -> lis
     return [r.asDict(recursive=True) for r in (dt.history(limit) if limit else dt.history()).collect()]
 
 
+def commit_time(spark, cfg, layer: str, table: str, version_: int):
+    """When ``version_`` of the table was committed (a naive UTC datetime, as Spark returns timestamps)."""
+    current = version(spark, cfg, layer, table)
+    if current is None or not 0 <= version_ <= current:
+        raise TableNotFound(f"{layer}.{table} has no version {version_} (current: {current})")
+    for h in history(spark, cfg, layer, table, current - version_ + 1):
+        if int(h["version"]) == version_:
+            return h["timestamp"]
+    raise TableNotFound(f"{layer}.{table}: version {version_} is no longer in the history")
+
+
 def version(spark, cfg, layer: str, table: str) -> int | None:
     if not exists(spark, cfg, layer, table):
         return None
@@ -297,6 +310,7 @@ def merge(
     dedupe: bool = True,
     changed_only: bool = False,
     change_feed: bool = False,
+    delete_missing=None,
 ) -> MergeStats:
     """Upsert ``df`` into ``layer.table`` by ``keys``; re-running with the same frame changes nothing.
 
@@ -305,12 +319,19 @@ def merge(
     for a frame that is the whole table (gold candidates) that is every file. The anti-join costs one scan of
     the table and leaves only new/changed rows, so an unchanged table gets no commit at all.
 
-    ``change_feed``: the table records Delta's change data feed (read back with ``changes``)."""
+    ``change_feed``: the table records Delta's change data feed (read back with ``changes``).
+
+    ``delete_missing``: the frame is the whole truth for a set of keys, and a row of that set the frame does
+    not hold is deleted, in the same commit — ``"all"``: every key of the table; a frame of key columns: those
+    keys (an incremental rebuild of some keys, where a key may have gone). Default None: nothing is deleted."""
     from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
 
     keys, partition_by = list(keys), list(partition_by)
     where = f"merge into {layer}.{table}"
     _check_args(df, keys, when_matched, order_col, partition_by, where)
+    if isinstance(delete_missing, str) and delete_missing != "all":
+        raise ValueError(f"{where}: delete_missing is 'all', a frame of keys or None, got {delete_missing!r}")
     if changed_only and when_matched != "update_if_changed":
         raise ValueError(
             f"{where}: changed_only needs when_matched='update_if_changed', got {when_matched!r}"
@@ -319,7 +340,7 @@ def merge(
 
     # Materialise once: the frame is counted, deduplicated and merged; without this it is recomputed.
     src = df.persist()
-    latest, changed = src, None
+    latest, changed, gone = src, None, None
     try:
         rows_in = src.count()
         latest = latest_per_key(src, keys, order_col) if dedupe else src
@@ -350,40 +371,67 @@ def merge(
             aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
             target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
             business = [c for c in aligned.columns if not c.startswith("_") and c not in keys]
+            gone = None
+            if delete_missing is not None:
+                # markers for the scope's keys the (whole, pre-``changed_only``) frame lacks: matched -> delete
+                scope = (target.toDF() if isinstance(delete_missing, str) else delete_missing).select(*keys)
+                held = latest.select(*[F.col(k).alias(f"__held{i}") for i, k in enumerate(keys)])
+                same = [F.col(k).eqNullSafe(F.col(f"__held{i}")) for i, k in enumerate(keys)]
+                gone = scope.distinct().join(held, same, "left_anti").persist()
             if changed_only:
                 held = target.toDF().select(*keys, *business)
                 same = [aligned[c].eqNullSafe(held[c]) for c in (*keys, *business)]
                 changed = aligned.join(held, same, "left_anti").persist()
-                if changed.isEmpty():
+                if changed.isEmpty() and (gone is None or gone.isEmpty()):
                     return MergeStats(rows_in, deduplicated, 0, 0, n_latest)
                 aligned = changed
+            columns = aligned.columns
+            source = aligned.withColumn(_GONE, F.lit(False))
+            if gone is not None:
+                marker = [F.col(c) if c in keys else F.lit(None) for c in columns]
+                source = source.unionByName(
+                    gone.select(
+                        *[m.cast(aligned.schema[c].dataType).alias(c) for m, c in zip(marker, columns)]
+                    ).withColumn(_GONE, F.lit(True))
+                )
+            every = {c: f"s.`{c}`" for c in columns}
             on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-            builder = target.alias("t").merge(aligned.alias("s"), on)
+            builder = target.alias("t").merge(source.alias("s"), on)
+            if gone is not None:
+                builder = builder.whenMatchedDelete(condition=f"s.`{_GONE}`")
+            live = f"NOT s.`{_GONE}`"
             if when_matched == "update_if_newer":
-                builder = builder.whenMatchedUpdateAll(condition=f"s.`{order_col}` > t.`{order_col}`")
+                builder = builder.whenMatchedUpdate(
+                    condition=f"{live} AND s.`{order_col}` > t.`{order_col}`", set=every
+                )
             elif when_matched == "update_if_changed":
                 if business:
                     cond = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business)
-                    builder = builder.whenMatchedUpdateAll(condition=cond)
+                    builder = builder.whenMatchedUpdate(condition=f"{live} AND ({cond})", set=every)
             elif when_matched == "repair":
                 differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in business) or "false"
                 same_load = f"t.`{order_col}` <=> s.`{order_col}` AND t.`{LOAD_COLUMN}` <=> s.`{LOAD_COLUMN}`"
-                builder = builder.whenMatchedUpdateAll(
-                    condition=f"s.`{order_col}` > t.`{order_col}` OR ({same_load} AND ({differs}))"
+                builder = builder.whenMatchedUpdate(
+                    condition=f"{live} AND (s.`{order_col}` > t.`{order_col}` OR ({same_load} AND ({differs})))",
+                    set=every,
                 )
             elif when_matched == "update":
-                builder = builder.whenMatchedUpdateAll()
-            builder = builder.whenNotMatchedInsertAll()
+                builder = builder.whenMatchedUpdate(condition=live, set=every)
+            builder = builder.whenNotMatchedInsert(condition=live, values=every)
             _retry_conflicts(builder.execute, where)
 
             metrics = target.history(1).select("operation", "operationMetrics").collect()[0]
             m = metrics["operationMetrics"] or {}
             inserted = int(m.get("numTargetRowsInserted", 0))
             updated = int(m.get("numTargetRowsUpdated", 0))
-            return MergeStats(rows_in, deduplicated, inserted, updated, n_latest - inserted - updated)
+            deleted = int(m.get("numTargetRowsDeleted", 0))
+            return MergeStats(
+                rows_in, deduplicated, inserted, updated, n_latest - inserted - updated, deleted
+            )
     finally:
-        if changed is not None:
-            changed.unpersist()
+        for frame in (changed, gone):
+            if frame is not None:
+                frame.unpersist()
         if latest is not src:
             latest.unpersist()
         src.unpersist()

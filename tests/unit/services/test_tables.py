@@ -57,6 +57,61 @@ def test_changed_only_makes_no_commit_when_nothing_changed(spark, tmp_lake):
     assert io.version(spark, tmp_lake, "gold", "t") == v  # NULLs compare equal: nothing to write
 
 
+@pytest.mark.parametrize("changed_only", [False, True])
+def test_delete_missing_deletes_the_scope_keys_the_frame_no_longer_holds_in_one_commit(
+    spark, tmp_lake, changed_only
+):
+    _seed(spark, tmp_lake)
+    v = io.version(spark, tmp_lake, "gold", "t")
+    # the truth for keys a, b, x: a unchanged, b changed, x never existed; c is outside the scope and stays
+    scope = spark.createDataFrame([("a",), ("b",), ("x",)], "k string")
+    df = spark.createDataFrame([("a", "x", 1, "b2"), ("b", "y", 2, "b2")], SCHEMA)
+    stats = io.merge(
+        spark,
+        tmp_lake,
+        "gold",
+        "t",
+        df,
+        ["k"],
+        when_matched="update_if_changed",
+        changed_only=changed_only,
+        delete_missing=scope,
+    )
+    assert (stats.inserted, stats.updated, stats.deleted) == (0, 1, 0)
+    assert _rows(spark, tmp_lake) == [("a", "x", 1), ("b", "y", 2), ("c", "z", None)]
+    # now b has gone from the truth: deleted with its key, c still untouched
+    gone = io.merge(
+        spark,
+        tmp_lake,
+        "gold",
+        "t",
+        df.where("k = 'a'"),
+        ["k"],
+        when_matched="update_if_changed",
+        changed_only=changed_only,
+        delete_missing=scope,
+    )
+    assert (gone.inserted, gone.updated, gone.deleted) == (0, 0, 1)
+    assert _rows(spark, tmp_lake) == [("a", "x", 1), ("c", "z", None)]
+    assert io.version(spark, tmp_lake, "gold", "t") == v + 2  # each MERGE one commit
+    # "all": the frame is the whole table
+    everything = io.merge(
+        spark,
+        tmp_lake,
+        "gold",
+        "t",
+        spark.createDataFrame([("c", "z", None, "b3")], SCHEMA),
+        ["k"],
+        when_matched="update_if_changed",
+        changed_only=changed_only,
+        delete_missing="all",
+    )
+    assert (everything.inserted, everything.updated, everything.deleted) == (0, 0, 1)
+    assert _rows(spark, tmp_lake) == [("c", "z", None)]
+    with pytest.raises(ValueError, match="delete_missing"):
+        io.merge(spark, tmp_lake, "gold", "t", df, ["k"], when_matched="update", delete_missing="some")
+
+
 def test_changed_only_is_refused_with_another_policy(spark, tmp_lake):
     df = spark.createDataFrame([("a", "x", 1, "b1")], SCHEMA)
     with pytest.raises(ValueError, match="changed_only needs when_matched='update_if_changed'"):

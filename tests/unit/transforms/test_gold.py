@@ -41,6 +41,9 @@ def _cust(spark, rows):
     )
 
 
+LEFT = datetime(2024, 3, 1)  # when customers missing from the silver read left (its commit time)
+
+
 def _rows(df):
     return sorted((r.customer_id, r.region, r.valid_from, r.valid_to, r.is_current) for r in df.collect())
 
@@ -72,6 +75,7 @@ def test_scd2_changed_attribute_closes_old_version_and_opens_new(spark):
                 ("c2", "NA", datetime(2023, 5, 1), datetime(2023, 5, 1)),
             ],
         ),
+        left_at=LEFT,
     )
     assert _rows(v2) == [
         ("c1", "APAC", datetime(2024, 2, 1), datetime(9999, 12, 31), True),
@@ -86,17 +90,49 @@ def test_scd2_changed_attribute_closes_old_version_and_opens_new(spark):
     }
 
 
+def test_scd2_customer_that_left_silver_is_closed_and_has_no_current_version(spark):
+    """A Salesforce-only customer merged into another leaves silver: its version closes at ``left_at`` (never
+    at or before its start); the others are untouched; without ``left_at`` there is no silent default."""
+    v1 = G.scd2_apply(
+        None,
+        _cust(
+            spark,
+            [
+                ("c1", "EMEA", datetime(2023, 5, 1), datetime(2023, 5, 1)),
+                ("sf:k1", "NA", datetime(2024, 2, 1), datetime(2024, 2, 1)),
+                ("sf:k2", "NA", datetime(2024, 6, 1), datetime(2024, 6, 1)),  # opened after LEFT
+            ],
+        ),
+    )
+    c1_only = _cust(spark, [("c1", "EMEA", datetime(2023, 5, 1), datetime(2023, 5, 1))])
+    v2 = G.scd2_apply(v1, c1_only, left_at=LEFT)
+    assert _rows(v2) == [
+        ("c1", "EMEA", datetime(2023, 5, 1), datetime(9999, 12, 31), True),
+        ("sf:k1", "NA", datetime(2024, 2, 1), LEFT, False),
+        ("sf:k2", "NA", datetime(2024, 6, 1), datetime(2024, 6, 1, 0, 0, 1), False),
+    ]
+    assert sorted(map(tuple, G.scd2_apply(v2, c1_only, left_at=LEFT).collect())) == sorted(
+        map(tuple, v2.collect())
+    )  # closed stays closed
+    with pytest.raises(ValueError, match="left_at"):
+        G.scd2_apply(v1, c1_only)
+
+
 def test_scd2_rerun_with_same_input_changes_nothing(spark):
     inc = _cust(spark, [("c1", "EMEA", datetime(2023, 5, 1), datetime(2023, 5, 1))])
     v1 = G.scd2_apply(None, inc)
-    v2 = G.scd2_apply(v1, _cust(spark, [("c1", "APAC", datetime(2023, 5, 1), datetime(2024, 2, 1))]))
-    v3 = G.scd2_apply(v2, _cust(spark, [("c1", "APAC", datetime(2023, 5, 1), datetime(2024, 2, 1))]))
+    v2 = G.scd2_apply(
+        v1, _cust(spark, [("c1", "APAC", datetime(2023, 5, 1), datetime(2024, 2, 1))]), left_at=LEFT
+    )
+    v3 = G.scd2_apply(
+        v2, _cust(spark, [("c1", "APAC", datetime(2023, 5, 1), datetime(2024, 2, 1))]), left_at=LEFT
+    )
     assert sorted(map(tuple, v2.collect())) == sorted(map(tuple, v3.collect()))
 
 
 def test_scd2_change_without_newer_source_time_never_overlaps(spark):
     v1 = G.scd2_apply(None, _cust(spark, [("c1", "EMEA", datetime(2024, 1, 1), datetime(2024, 1, 1))]))
-    v2 = G.scd2_apply(v1, _cust(spark, [("c1", "NA", datetime(2024, 1, 1), None)]))
+    v2 = G.scd2_apply(v1, _cust(spark, [("c1", "NA", datetime(2024, 1, 1), None)]), left_at=LEFT)
     old, new = sorted(_rows(v2), key=lambda r: r[2])
     assert old[3] == new[2] > old[2]
 
@@ -279,7 +315,12 @@ def test_incremental_gold_equals_a_full_rebuild_when_keys_move(spark):
     jan1, jan15 = datetime(2024, 1, 1), datetime(2024, 1, 15)
     v1 = _silver(
         spark,
-        customers=[("c1", "EMEA", jan1, jan1), ("c2", "NA", jan1, jan1), ("c3", "APAC", jan1, jan1)],
+        customers=[
+            ("c1", "EMEA", jan1, jan1),
+            ("c2", "NA", jan1, jan1),
+            ("c3", "APAC", jan1, jan1),
+            ("sf:k9", "NA", jan1, jan1),  # Salesforce-only: merged into another customer in v2
+        ],
         orders=[("o1", "c1", jan15), ("o2", "c2", datetime(2024, 3, 1)), ("o4", "c3", datetime(2024, 2, 1))],
         opportunities=[("a-c1", "Proposal", Decimal("100.00"))],
         behaviour=[("c1", datetime(2024, 4, 1))],
@@ -311,26 +352,35 @@ def test_incremental_gold_equals_a_full_rebuild_when_keys_move(spark):
 
     changed = {
         "orders": keys("o2", "o3"),
-        "customers_conformed": keys("c1"),
+        "customers_conformed": keys("c1", "sf:k9"),
         "products": keys(),
         "vendor_catalog": keys(),
         "behaviour_events": keys("c2"),
         "realtime_events": keys(),
         "sf_opportunities": keys("a-c3"),
     }
-    recomputed = {}
+    recomputed, scopes = {}, {}
 
-    def keep(table, df):
+    def keep(table, df, scope=None):
         recomputed[table] = df.localCheckpoint()
+        if scope is not None:
+            scopes[table] = {r.customer_id for r in scope.collect()}
         return recomputed[table]
 
-    inc = G.build_increment(spark, v2, gold1.__getitem__, changed, stage=cut, stage_recomputed=keep)
-    full = G.build_candidates(spark, v2, existing_dim=gold1["dim_customer"], stage=cut)
+    inc = G.build_increment(
+        spark, v2, gold1.__getitem__, changed, left_at=LEFT, stage=cut, stage_recomputed=keep
+    )
+    full = G.build_candidates(spark, v2, existing_dim=gold1["dim_customer"], left_at=LEFT, stage=cut)
     for table in G.GOLD_TABLES:
         assert _table_rows(inc[table]) == _table_rows(full[table]), table
+    # the customer that left: its version closed, no customer_360 row, and in the scope the publish deletes
+    [k9] = inc["dim_customer"].where("customer_id = 'sf:k9'").collect()
+    assert (k9.is_current, k9.valid_to) == (False, LEFT)
+    assert inc["customer_360"].where("customer_id = 'sf:k9'").count() == 0
+    assert "sf:k9" in scopes["customer_360"] and set(scopes) == set(G.ROWS_CAN_LEAVE)
     # ... and it recomputed only what the changes touch: o4 / c3's orders and dim rows are left alone
     assert {r.order_id for r in recomputed["fact_orders"].collect()} == {"o1", "o2", "o3"}
-    assert {r.customer_id for r in recomputed["dim_customer"].collect()} == {"c1"}
+    assert {r.customer_id for r in recomputed["dim_customer"].collect()} == {"c1", "sf:k9"}
     assert {r.customer_id for r in recomputed["customer_360"].collect()} == {"c1", "c2", "c3"}
     assert recomputed["dim_product"].count() == 0
     o1 = inc["fact_orders"].where("order_id = 'o1'").first()

@@ -219,7 +219,11 @@ def test_conform_changed_recomputes_what_a_full_conform_changes(spark):
     k2 = ("k2", "a1", "Cy", "Po", "cy@x.com", None, t)
     v1 = inputs(
         [c1, ("c2", "Bo", "Ng", "bo@x.com", None, "US", "NA", "consumer", t, t), c4],
-        [("k1", "a1", "Ann", "Lee", "ann@x.com", "+49", t), k2],
+        [
+            ("k1", "a1", "Ann", "Lee", "ann@x.com", "+49", t),
+            k2,
+            ("k5", "a1", "Ed", "Ko", "ed@x.com", None, t),
+        ],
         [a1],
         ["c1"],
     )
@@ -234,6 +238,7 @@ def test_conform_changed_recomputes_what_a_full_conform_changes(spark):
             ("k1", "a2", "Ann", "Lee", "ann@x.com", "+49", t2),
             k2,
             ("k3", "a2", "Dee", "Wu", "dee@x.com", None, t2),
+            ("k5", "a1", "Ed", "Ko", None, None, t2),  # email removed: no conformed row any more
         ],
         [a1, ("a2", "Beta", "Tech", "US", 2.0, t2)],
         ["c1", "c2"],
@@ -246,18 +251,32 @@ def test_conform_changed_recomputes_what_a_full_conform_changes(spark):
         "customers": keys(
             "customer_id string, email string", ("c2", "bo@x.com"), ("c2", "CY@x.com"), ("c3", "dee@x.com")
         ),
-        "sf_contacts": keys("email string", ("ann@x.com",), ("dee@x.com",)),
+        "sf_contacts": keys(
+            "email string, contact_id string",
+            ("ann@x.com", "k1"),
+            ("dee@x.com", "k3"),
+            ("ed@x.com", "k5"),
+            (None, "k5"),
+        ),
         "sf_accounts": keys("account_id string", ("a2",)),
         "behaviour_events": keys("customer_id string", ("c2",)),
         "realtime_events": keys("customer_id string"),
     }
 
-    def upsert(table, rows):
+    def apply(table, rows, scope):
+        """What merge(delete_missing=scope) leaves: the rows upserted, the scope's other keys deleted."""
         new = {r.customer_id: tuple(r) for r in rows.collect()}
-        return {**table, **new}
+        gone = {r.customer_id for r in scope.collect()} - set(new)
+        return {k: v for k, v in {**table, **new}.items() if k not in gone}
 
     before = {r.customer_id: tuple(r) for r in S.conform_customers(*v1).collect()}
-    recomputed = S.conform_changed(*v2, changed)
-    assert upsert(before, recomputed) == upsert(before, S.conform_customers(*v2))
-    # c4 (nothing of it changed) is left alone; k2 is now c2's contact, so no "sf:k2" row is produced
+    assert {"sf:k2", "sf:k5"} <= set(before)  # k2 matched no customer yet, k5 had an email
+    recomputed, scope = S.conform_changed(*v2, changed)
+    full = {r.customer_id: tuple(r) for r in S.conform_customers(*v2).collect()}
+    assert apply(before, recomputed, scope) == full
+    # c4 (nothing of it changed) is left alone; k2 is now c2's contact: "sf:k2" is in the scope, not in the
+    # rows, so the merge deletes it (one person, one conformed row)
     assert {r.customer_id for r in recomputed.collect()} == {"c1", "c2", "c3"}
+    assert {"sf:k2", "sf:k5"} <= {r.customer_id for r in scope.collect()} and not {"sf:k2", "sf:k5"} & set(
+        full
+    )
