@@ -17,6 +17,7 @@ def test_hourly_run_after_append_brings_exactly_the_new_rows_to_silver_and_gold(
     from lakehouse import tables as io
     from lakehouse.demo import append_sources
     from lakehouse.runner import run
+    from lakehouse.silver import conform_customers
 
     cfg = lakes.copy_of(baseline[0], "hourly-append")
     batch = append_sources(spark, cfg, fraction=0.02, seed=11, log=lambda *_: None)
@@ -68,6 +69,35 @@ def test_hourly_run_after_append_brings_exactly_the_new_rows_to_silver_and_gold(
     assert io.read(spark, cfg, "silver", "behaviour_events").select("event_id").unionByName(
         io.read(spark, cfg, "silver", "realtime_events").select("event_id")
     ).where(F.col("event_id").isin(events)).count() == len(events)
+
+    # identity merges: each merged contact's Salesforce-only customer left silver (one person, one row),
+    # its dim_customer version is closed, it has no customer_360 row, and the customer it merged into
+    # carries the contact; silver holds exactly what conforming its inputs from scratch gives
+    merges = batch["identity_merges"]
+    assert {m["how"] for m in merges} == {"became_customer", "linked_to_customer"}
+    gone = [f"sf:{m['contact_id']}" for m in merges]
+    conformed = io.read(spark, cfg, "silver", "customers_conformed")
+    assert conformed.where(F.col("customer_id").isin(gone)).count() == 0
+    into = {
+        r.customer_id: r.sf_contact_id
+        for r in conformed.where(F.col("customer_id").isin([m["into"] for m in merges])).collect()
+    }
+    assert into == {m["into"]: m["contact_id"] for m in merges}
+    fresh = conform_customers(
+        *(io.read(spark, cfg, "silver", t) for t in ("customers", "sf_contacts", "sf_accounts")),
+        io.read(spark, cfg, "silver", "behaviour_events").select("customer_id"),
+        io.read(spark, cfg, "silver", "realtime_events").select("customer_id"),
+    )
+    assert conformed.select("customer_id").exceptAll(fresh.select("customer_id")).count() == 0
+    assert conformed.count() == fresh.count()
+    versions_gone = (
+        io.read(spark, cfg, "gold", "dim_customer").where(F.col("customer_id").isin(gone)).collect()
+    )
+    assert {r.customer_id for r in versions_gone} == set(gone) and not any(
+        r.is_current for r in versions_gone
+    )
+    assert min(max(r.valid_to for r in versions_gone if r.customer_id == g) for g in gone) >= window
+    assert c360.where(F.col("customer_id").isin(gone)).count() == 0
 
     # gold recomputed only the rows silver's changes touch, and holds what a full rebuild from the same
     # silver holds (the rebuild then finds nothing to write)

@@ -112,6 +112,25 @@ def test_appended_keys_are_new_and_the_manifest_counts_every_row(spark, lake):
         assert record["counts"] == n_keys
         assert record["total_rows"] == sum(record["counts"].values())
 
+    # identity merges: each contact now shares its email with the customer it merged into, and no two
+    # merges reuse a contact
+    contacts = {r["Id"]: r for r in json.loads((src / "salesforce" / "Contact.json").read_text())}
+    emails = {}
+    for r in csv_rows((src / "snowflake" / "customers").glob("*.csv")):
+        emails[r["customer_id"]] = r["email"]  # an update never changes a customer's email
+    merges = first["identity_merges"] + second["identity_merges"]
+    assert {m["how"] for m in merges} == {"became_customer", "linked_to_customer"}
+    assert len({m["contact_id"] for m in merges}) == len(merges)
+    for m in merges:
+        assert contacts[m["contact_id"]]["Email"].lower() == emails[m["into"]].lower(), m
+        if m["how"] == "became_customer":
+            assert m["into"] in first["keys"]["customers"]["new"] + second["keys"]["customers"]["new"]
+        else:
+            assert (
+                m["contact_id"]
+                in first["keys"]["sf_contacts"]["updated"] + second["keys"]["sf_contacts"]["updated"]
+            )
+
     # Kafka: a new file whose offsets continue each partition
     def top(records):
         out: dict[int, int] = {}

@@ -11,7 +11,11 @@ every source the ``hourly`` schedule extracts, as each source system would show 
   one record per Id; ``SystemModstamp`` inside the window);
 * Kafka: a new file ``append-<batch>.jsonl`` whose offsets continue every partition;
 * FX: rates for every date up to the window's date that the feed did not publish yet;
-* landing: new ERP CSV, HR JSON and vendor Parquet files (new names: the landing ledger has not seen them).
+* landing: new ERP CSV, HR JSON and vendor Parquet files (new names: the landing ledger has not seen them);
+* identity merges: about 10 % as many as new customers, of two kinds — a new customer takes the email of a
+  Salesforce contact no customer matched (the lead became a customer), and a contact no customer matched
+  is updated to an existing customer's email (linked). Either way that contact's Salesforce-only customer
+  ``sf:<contact>`` must leave silver and gold (listed in the manifest's ``identity_merges``).
 
 Batch ``b`` covers the hour ``[end_date + 1 day + b h, + 1 h)``: later than every timestamp the base data
 holds (Redshift ``loaded_at`` runs up to 30 minutes past ``end_date``), so the watermarks a daily run set
@@ -50,6 +54,10 @@ APPENDS_FILE = "appends.json"
 _TS_FMT = "%Y-%m-%d %H:%M:%S"
 _SF_FMT = "%Y-%m-%dT%H:%M:%S.%f%z"
 _PRICE = re.compile(r"^\d+\.\d{2}$")
+# emails the generator gives Salesforce contacts that match no customer (base and append mode)
+_SF_ONLY_EMAIL = re.compile(r"^contact\d+@corp\.example$")
+_CUSTOMER_EMAIL = re.compile(r"^[a-z.]+\d+@example\.com$")
+MERGE_SHARE = 0.1  # of the new customers: how many identity merges of each kind a batch plants
 
 
 def _read_csv_rows(folder: Path, pattern: str = "*.csv") -> list[dict[str, str]]:
@@ -218,6 +226,36 @@ def append(out_dir, fraction: float = 0.01, seed: int = 42, batch: int | None = 
                 "updated_at": ts,
             }
         )
+    # Identity merges (planted): a Salesforce-only contact becomes a customer (a new customer takes its
+    # email), and an updated contact is linked to an existing customer (takes that customer's email). Each
+    # contact's Salesforce-only conformed row sf:<contact> must then leave silver, and gold close it.
+    taken = {(c.get("email") or "").strip().lower() for c in customers.values()}
+    sf_only = sorted(
+        r["Id"]
+        for r in objs["Contact"]
+        if _SF_ONLY_EMAIL.match(r.get("Email") or "")
+        and r["Email"] not in taken
+        and _sf_time(r.get("SystemModstamp"))
+    )
+    n_merge = min(max(1, round(n_cust_new * MERGE_SHARE)), len(sf_only) // 2)
+    merging = rnd.sample(sf_only, 2 * n_merge)
+    contact_email = {r["Id"]: r["Email"] for r in objs["Contact"]}
+    identity_merges = []
+    for c, contact in zip(new_customers, merging[:n_merge]):
+        c["email"] = contact_email[contact]
+        identity_merges.append({"contact_id": contact, "into": c["customer_id"], "how": "became_customer"})
+    in_contacts = {(r.get("Email") or "").strip().lower() for r in objs["Contact"]}
+    linkable = sorted(
+        cid
+        for cid, c in customers.items()
+        if re.fullmatch(r"C\d{7}", cid)
+        and _CUSTOMER_EMAIL.match(c.get("email") or "")
+        and c["email"] not in in_contacts
+    )
+    link_to = dict(zip(merging[n_merge:], rnd.sample(linkable, min(n_merge, len(linkable)))))
+    for contact, cid in link_to.items():
+        identity_merges.append({"contact_id": contact, "into": cid, "how": "linked_to_customer"})
+
     upd_customers = []
     for cid in rnd.sample(sorted(customers), min(n_cust_upd, len(customers))):
         c = dict(customers[cid])
@@ -316,9 +354,20 @@ def append(out_dir, fraction: float = 0.01, seed: int = 42, batch: int | None = 
         ok = [
             i
             for i, r in enumerate(recs)
-            if _sf_time(r.get("SystemModstamp")) and (name != "Opportunity" or r.get("AccountId"))
+            if _sf_time(r.get("SystemModstamp"))
+            and (name != "Opportunity" or r.get("AccountId"))
+            and r["Id"] not in link_to
         ]
         upd_ids = []
+        if name == "Contact":  # the planted links: the contact takes its customer's email
+            for i, r in enumerate(recs):
+                if r["Id"] in link_to:
+                    recs[i] = {
+                        **r,
+                        "Email": customers[link_to[r["Id"]]]["email"],
+                        "SystemModstamp": _sf_ts(at()),
+                    }
+                    upd_ids.append(r["Id"])
         for i in sorted(rnd.sample(ok, min(n_upd, len(ok)))):
             r = dict(recs[i])
             if name == "Account":
@@ -532,6 +581,8 @@ def append(out_dir, fraction: float = 0.01, seed: int = 42, batch: int | None = 
         "counts": dict(sorted(counts.items())),
         "total_rows": sum(counts.values()),
         "keys": keys,
+        # contacts whose Salesforce-only customer sf:<contact_id> this batch merges into customer "into"
+        "identity_merges": identity_merges,
         "files": files,
         "defects": [],  # nothing planted: every row should reach silver
     }
