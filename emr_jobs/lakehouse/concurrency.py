@@ -7,6 +7,7 @@ few pieces at once overlap that latency even on two cores.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -43,7 +44,8 @@ def run_when_ready(
                 waiting.remove(name)
                 if on_start:
                     on_start(name)
-                running[pool.submit(work, name)] = name
+                # in the submitter's context: the job bound for logging (lakehouse.logs.bind) goes along
+                running[pool.submit(contextvars.copy_context().run, work, name)] = name
             if not running:
                 break  # stopped, or what is left waits on a piece that did not succeed
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -33,7 +33,7 @@ from datetime import date, datetime
 from typing import Any
 
 from lakehouse import config as config_mod
-from lakehouse.logs import get_logger
+from lakehouse.logs import bind, get_logger, unbind
 from lakehouse.metrics import Metrics, estimate_emr_cost, resource_footprint
 from lakehouse.state import LockHeld, StateStore, open_state
 
@@ -123,6 +123,7 @@ def main(
         return EXIT_CONFIG
     run_id = args.run_id or str(uuid.uuid4())
     log = get_logger(name, run_id, cfg.environment, args.trace_id)
+    bound = bind(log)  # module loggers (tables, state, sources) log with this job's context
     metrics = Metrics(cfg, name, run_id)
     ctx = JobContext(cfg, name, run_id, args.execution_date, log, metrics, state, args, _spark=spark)
 
@@ -160,6 +161,7 @@ def main(
                 "counters": dict(ctx.counters),
             },
         )
+        unbind(bound)
     return rc
 
 

@@ -15,11 +15,15 @@ import logging
 import os
 import sys
 import traceback
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged too.
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 _CONTEXT = ("job", "run_id", "trace_id", "env")
+# The job running in this thread (and the threads it starts: lakehouse.concurrency copies the context), so
+# module loggers (lakehouse.tables, .bronze, .state, ...) log with the job's context.
+_JOB_CONTEXT: ContextVar[dict | None] = ContextVar("lakehouse_job_context", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,8 +34,9 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname,
         }
+        bound = _JOB_CONTEXT.get() or {}
         for key in _CONTEXT:
-            doc[key] = getattr(record, key, None)
+            doc[key] = getattr(record, key, None) or bound.get(key)
         doc["message"] = record.getMessage()
         doc["logger"] = record.name
         for key, value in record.__dict__.items():
@@ -76,7 +81,12 @@ def _handler(stream) -> logging.Handler:
 def get_logger(
     job: str, run_id: str, env: str, trace_id: str | None = None, *, stream=None
 ) -> logging.LoggerAdapter:
-    """A logger whose every line is a JSON object with the job context."""
+    """A logger whose every line is a JSON object with the job context. The module loggers under
+    ``lakehouse`` write JSON lines too, with the context of the job bound in their thread (``bind``)."""
+    parent = logging.getLogger("lakehouse")
+    if not any(getattr(h, "_lakehouse", False) for h in parent.handlers):
+        parent.addHandler(_handler(None))
+        parent.setLevel(os.environ.get("LAKEHOUSE_LOG_LEVEL", "INFO").upper())
     logger = logging.getLogger(f"lakehouse.{job}")
     logger.setLevel(os.environ.get("LAKEHOUSE_LOG_LEVEL", "INFO").upper())
     logger.propagate = False  # no second, unstructured copy through the root logger
@@ -90,3 +100,13 @@ def get_logger(
         "env": env,
     }
     return _ContextAdapter(logger, context)
+
+
+def bind(log: logging.LoggerAdapter):
+    """Make ``log``'s job context the one module loggers use in this thread; returns the token for
+    ``unbind``."""
+    return _JOB_CONTEXT.set(dict(log.extra))
+
+
+def unbind(token) -> None:
+    _JOB_CONTEXT.reset(token)

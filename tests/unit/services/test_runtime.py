@@ -235,6 +235,41 @@ def test_main_runs_body_with_context_and_emits_metrics(local_env, capsys):
     assert logs[1]["status"] == "succeeded" and all(x["run_id"] == "r-1" for x in logs)
 
 
+def test_module_loggers_write_json_with_the_job_context_also_from_threads_the_job_starts(local_env, capsys):
+    """A Delta commit retry (lakehouse.tables) or a lock warning (lakehouse.state) logged while a job runs —
+    in its thread or in one lakehouse.concurrency starts for it — names the job and run; outside a job the
+    context is empty."""
+    import logging
+
+    from lakehouse.concurrency import run_when_ready
+
+    def body(ctx):
+        logging.getLogger("lakehouse.tables").warning("retrying %s", "commit")
+        run_when_ready(
+            ["t1"],
+            {},
+            lambda name: logging.getLogger("lakehouse.state").warning("in %s", name),
+            1,
+            lambda *_: True,
+        )
+
+    argv = ["--env", "local", "--execution-date", "2024-03-01", "--run-id", "r-7", "--trace-id", "tr-7"]
+    assert jobs.main("transform", None, body, argv) == 0
+    logging.getLogger("lakehouse.tables").warning("after the job")
+    logs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    by_message = {x["message"]: x for x in logs}
+    for message, logger in (("retrying commit", "lakehouse.tables"), ("in t1", "lakehouse.state")):
+        line = by_message[message]
+        assert (line["job"], line["run_id"], line["trace_id"], line["env"]) == (
+            "transform",
+            "r-7",
+            "tr-7",
+            "local",
+        )
+        assert (line["logger"], line["level"]) == (logger, "WARNING")
+    assert by_message["after the job"]["run_id"] is None
+
+
 def test_main_failure_exits_1_with_one_line_and_flushes_metrics(local_env, capsys):
     def body(ctx):
         ctx.count("RecordsIn", 7)
