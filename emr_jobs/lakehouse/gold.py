@@ -54,14 +54,15 @@ PUBLISH = (
     ("dim_customer", ("customer_sk",), "merge"),
     ("fact_orders", ("order_id",), "merge"),
     ("daily_revenue_by_region_usd", ("order_date", "region"), "replace"),
-    # one row per current customer: a keyed MERGE of the recomputed rows that also deletes the customers of
-    # its scope that have no current version any more (ROWS_CAN_LEAVE) equals a full replace; the aggregates
-    # keyed by (date, region) can lose a group, so they are replaced
+    # one row per current customer; the aggregates keyed by (date, region) can lose a group, so they are
+    # replaced
     ("customer_360", ("customer_id",), "merge"),
 )
-# Merged tables a row can leave: customer_360 loses a customer merged away in silver (dim_customer keeps
-# its closed versions; orders and products are never deleted).
-ROWS_CAN_LEAVE = ("customer_360",)
+# Merged tables a row can leave, when silver deletes its source rows (a Salesforce-only customer merged
+# into another, a RESTORE of a silver table, an erasure): their MERGE also deletes the keys of its scope
+# (an increment's recomputed keys, a full build's whole table) the rows no longer hold. dim_customer is not
+# one: a customer that leaves keeps its history, its current version closed.
+ROWS_CAN_LEAVE = ("dim_product", "fact_orders", "customer_360")
 GOLD_TABLES = tuple(t for t, _, _ in PUBLISH)
 # What each gold table is built from (table-level lineage: lakehouse.maintenance draws it).
 INPUTS = {
@@ -436,8 +437,8 @@ def build_increment(
     stage_recomputed: Callable[..., DataFrame],
 ) -> dict[str, DataFrame]:
     """The gold rows the changed silver keys touch (``stage_recomputed(table, df)``; for a table in
-    ``ROWS_CAN_LEAVE`` also ``scope=``, the keys those rows are the whole truth for) and every table as it
-    would be with them replaced (``stage``; the DQ suite checks these). ``changed[t]`` holds the changed
+    ``ROWS_CAN_LEAVE`` also ``scope=``: the keys those rows are the whole truth for, a key of it they lack has
+    left) and every table as it would be with them replaced (``stage``; the DQ suite checks these). ``changed[t]`` holds the changed
     values of ``CHANGE_KEYS[t]``; ``read_gold(t)`` is the current gold table. Applied to the same silver,
     this gives the rows ``build_candidates`` gives — the e2e tests compare the two."""
 
@@ -462,6 +463,7 @@ def build_increment(
             _only(read_silver("products"), products, "product_id"),
             _only(read_silver("vendor_catalog"), products, "product_id"),
         ),
+        scope=products.select(F.col("k").alias("product_id")),
     )
     out["dim_product"] = stage(
         "dim_product", _replaced(read_gold("dim_product"), dim_product, products, "product_id")
@@ -482,12 +484,11 @@ def build_increment(
         "dim_customer", _replaced(current_dim, dim_customer, customers, "customer_id")
     )
 
-    # the changed orders, and every order of a changed customer (a new version may now cover it)
+    # the changed orders (also those silver no longer holds), and every order of a changed customer (a new
+    # version may now cover it)
     current_fact = read_gold("fact_orders")
-    affected = _only(orders, keys(changed["orders"]), "order_id").unionByName(
-        _only(orders, customers, "customer_id")
-    )
-    affected = affected.dropDuplicates(["order_id"])
+    recomputed_orders = keys(changed["orders"], _only(orders, customers, "customer_id").select("order_id"))
+    affected = _only(orders, recomputed_orders, "order_id")
     fact = stage_recomputed(
         "fact_orders",
         build_fact_orders(
@@ -495,8 +496,8 @@ def build_increment(
             _only(out["dim_customer"], keys(affected.select("customer_id")), "customer_id"),
             out["dim_product"],
         ),
+        scope=recomputed_orders.select(F.col("k").alias("order_id")),
     )
-    recomputed_orders = keys(fact.select("order_id"))
     out["fact_orders"] = stage("fact_orders", _replaced(current_fact, fact, recomputed_orders, "order_id"))
     before = _only(current_fact, recomputed_orders, "order_id")  # the same orders as gold had them
 
@@ -528,7 +529,7 @@ def build_increment(
             _only(read_silver("realtime_events"), touched, "customer_id"),
             _only(read_silver("sf_opportunities"), accounts, "account_id"),
         ),
-        scope=touched.select(F.col("k").alias("customer_id")),  # a touched customer may have left
+        scope=touched.select(F.col("k").alias("customer_id")),
     )
     out["customer_360"] = stage(
         "customer_360", _replaced(read_gold("customer_360"), c360, touched, "customer_id")

@@ -374,7 +374,10 @@ def merge(
             gone = None
             if delete_missing is not None:
                 # markers for the scope's keys the (whole, pre-``changed_only``) frame lacks: matched -> delete
-                scope = (target.toDF() if isinstance(delete_missing, str) else delete_missing).select(*keys)
+                if isinstance(delete_missing, str):
+                    scope = target.toDF().select(*keys)
+                else:  # small; materialised, which also drops a broadcast hint Spark cannot use on this side
+                    scope = delete_missing.select(*keys).localCheckpoint()
                 held = latest.select(*[F.col(k).alias(f"__held{i}") for i, k in enumerate(keys)])
                 same = [F.col(k).eqNullSafe(F.col(f"__held{i}")) for i, k in enumerate(keys)]
                 gone = scope.distinct().join(held, same, "left_anti").persist()

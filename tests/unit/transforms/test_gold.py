@@ -321,7 +321,12 @@ def test_incremental_gold_equals_a_full_rebuild_when_keys_move(spark):
             ("c3", "APAC", jan1, jan1),
             ("sf:k9", "NA", jan1, jan1),  # Salesforce-only: merged into another customer in v2
         ],
-        orders=[("o1", "c1", jan15), ("o2", "c2", datetime(2024, 3, 1)), ("o4", "c3", datetime(2024, 2, 1))],
+        orders=[
+            ("o1", "c1", jan15),
+            ("o2", "c2", datetime(2024, 3, 1)),
+            ("o4", "c3", datetime(2024, 2, 1)),
+            ("o5", "c2", datetime(2024, 3, 5)),  # gone from silver in v2 (a RESTORE, an erasure)
+        ],
         opportunities=[("a-c1", "Proposal", Decimal("100.00"))],
         behaviour=[("c1", datetime(2024, 4, 1))],
     )
@@ -351,7 +356,7 @@ def test_incremental_gold_equals_a_full_rebuild_when_keys_move(spark):
         return spark.createDataFrame([(v,) for v in values], "k string")
 
     changed = {
-        "orders": keys("o2", "o3"),
+        "orders": keys("o2", "o3", "o5"),
         "customers_conformed": keys("c1", "sf:k9"),
         "products": keys(),
         "vendor_catalog": keys(),
@@ -364,7 +369,7 @@ def test_incremental_gold_equals_a_full_rebuild_when_keys_move(spark):
     def keep(table, df, scope=None):
         recomputed[table] = df.localCheckpoint()
         if scope is not None:
-            scopes[table] = {r.customer_id for r in scope.collect()}
+            scopes[table] = {r[0] for r in scope.collect()}
         return recomputed[table]
 
     inc = G.build_increment(
@@ -378,6 +383,8 @@ def test_incremental_gold_equals_a_full_rebuild_when_keys_move(spark):
     assert (k9.is_current, k9.valid_to) == (False, LEFT)
     assert inc["customer_360"].where("customer_id = 'sf:k9'").count() == 0
     assert "sf:k9" in scopes["customer_360"] and set(scopes) == set(G.ROWS_CAN_LEAVE)
+    # the order silver no longer holds: not recomputed, but in the fact's scope, so the publish deletes it
+    assert inc["fact_orders"].where("order_id = 'o5'").count() == 0 and "o5" in scopes["fact_orders"]
     # ... and it recomputed only what the changes touch: o4 / c3's orders and dim rows are left alone
     assert {r.order_id for r in recomputed["fact_orders"].collect()} == {"o1", "o2", "o3"}
     assert {r.customer_id for r in recomputed["dim_customer"].collect()} == {"c1", "sf:k9"}
