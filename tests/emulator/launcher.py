@@ -135,6 +135,32 @@ def apply_patches() -> None:
 
     lakeformation.LakeFormationBackend.revoke_permissions = revoke_permissions
 
+    # moto keeps Permission objects in a set hashed on their (mutable) permission lists, and add_permission
+    # merges a second grant for the same principal and resource into the stored object in place: its hash
+    # goes stale, and the revoke at destroy fails with a KeyError (HTTP 500, which the AWS provider retries
+    # until it times out). Keep the set by identity and re-add what was changed.
+    def _replace(catalog, existing, change) -> None:
+        catalog.permissions = {p for p in catalog.permissions if p is not existing}
+        change(existing)
+        if not existing.is_empty():
+            catalog.permissions.add(existing)
+
+    def add_permission(self, permission) -> None:
+        for existing in list(self.permissions):
+            if permission.equal_principal_and_resouce(existing):
+                _replace(self, existing, lambda p: p.merge(permission))
+                return
+        self.permissions.add(permission)
+
+    def remove_permission(self, permission) -> None:
+        for existing in list(self.permissions):
+            if permission.equal_principal_and_resouce(existing):
+                _replace(self, existing, lambda p: p.diff(permission))
+                return
+
+    lakeformation.PermissionCatalog.add_permission = add_permission
+    lakeformation.PermissionCatalog.remove_permission = remove_permission
+
     original_create_table = glue.GlueBackend.create_table
 
     def create_table(self, database_name, table_name, table_input, *args, **kwargs):
