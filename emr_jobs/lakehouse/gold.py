@@ -437,10 +437,11 @@ def build_increment(
     stage_recomputed: Callable[..., DataFrame],
 ) -> dict[str, DataFrame]:
     """The gold rows the changed silver keys touch (``stage_recomputed(table, df)``; for a table in
-    ``ROWS_CAN_LEAVE`` also ``scope=``: the keys those rows are the whole truth for, a key of it they lack has
-    left) and every table as it would be with them replaced (``stage``; the DQ suite checks these). ``changed[t]`` holds the changed
-    values of ``CHANGE_KEYS[t]``; ``read_gold(t)`` is the current gold table. Applied to the same silver,
-    this gives the rows ``build_candidates`` gives — the e2e tests compare the two."""
+    ``ROWS_CAN_LEAVE`` also ``scope=``: the keys those rows are the whole truth for, a key of it they lack
+    has left) and every table as it would be with them replaced (``stage``; the DQ suite checks these).
+    ``changed[t]`` holds the changed values of ``CHANGE_KEYS[t]``; ``read_gold(t)`` is the current gold
+    table. Applied to the same silver, this gives the rows ``build_candidates`` gives — the e2e tests
+    compare the two."""
 
     def keys(*frames: DataFrame) -> DataFrame:
         out = frames[0].select(F.col(frames[0].columns[0]).alias("k"))

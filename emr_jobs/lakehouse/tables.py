@@ -371,7 +371,6 @@ def merge(
             aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
             target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
             business = [c for c in aligned.columns if not c.startswith("_") and c not in keys]
-            gone = None
             if delete_missing is not None:
                 # markers for the scope's keys the (whole, pre-``changed_only``) frame lacks: matched -> delete
                 if isinstance(delete_missing, str):

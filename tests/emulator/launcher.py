@@ -139,24 +139,23 @@ def apply_patches() -> None:
     # merges a second grant for the same principal and resource into the stored object in place: its hash
     # goes stale, and the revoke at destroy fails with a KeyError (HTTP 500, which the AWS provider retries
     # until it times out). Keep the set by identity and re-add what was changed.
-    def _replace(catalog, existing, change) -> None:
-        catalog.permissions = {p for p in catalog.permissions if p is not existing}
-        change(existing)
-        if not existing.is_empty():
-            catalog.permissions.add(existing)
+    def _change(catalog, permission, change) -> bool:
+        """Apply ``change`` to the stored permission of ``permission``'s principal and resource, if any."""
+        for existing in list(catalog.permissions):
+            if permission.equal_principal_and_resouce(existing):
+                catalog.permissions = {p for p in catalog.permissions if p is not existing}
+                change(existing)
+                if not existing.is_empty():
+                    catalog.permissions.add(existing)
+                return True
+        return False
 
     def add_permission(self, permission) -> None:
-        for existing in list(self.permissions):
-            if permission.equal_principal_and_resouce(existing):
-                _replace(self, existing, lambda p: p.merge(permission))
-                return
-        self.permissions.add(permission)
+        if not _change(self, permission, lambda p: p.merge(permission)):
+            self.permissions.add(permission)
 
     def remove_permission(self, permission) -> None:
-        for existing in list(self.permissions):
-            if permission.equal_principal_and_resouce(existing):
-                _replace(self, existing, lambda p: p.diff(permission))
-                return
+        _change(self, permission, lambda p: p.diff(permission))
 
     lakeformation.PermissionCatalog.add_permission = add_permission
     lakeformation.PermissionCatalog.remove_permission = remove_permission
