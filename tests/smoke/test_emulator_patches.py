@@ -58,6 +58,26 @@ def test_lake_formation_revoke_of_nothing_is_an_error(emulator):
         )
 
 
+def test_lake_formation_grants_merged_for_one_principal_and_resource_can_be_revoked(emulator):
+    # a second grant for the same principal and resource is merged into the first; unpatched moto then loses
+    # it in its set (KeyError, HTTP 500) and `terraform destroy` retries the revoke until it times out
+    lf = _client("lakeformation")
+    who = {"DataLakePrincipalIdentifier": f"arn:aws:iam::123456789012:role/patch-{uuid.uuid4().hex[:6]}"}
+    what = {"Database": {"Name": f"patch_{uuid.uuid4().hex[:6]}"}}
+
+    def held():
+        listing = lf.list_permissions(Principal=who, Resource=what)["PrincipalResourcePermissions"]
+        return sorted(p for entry in listing for p in entry["Permissions"])
+
+    lf.grant_permissions(Principal=who, Resource=what, Permissions=["DESCRIBE"])
+    lf.grant_permissions(Principal=who, Resource=what, Permissions=["SELECT", "ALTER"])
+    assert held() == ["ALTER", "DESCRIBE", "SELECT"]
+    lf.revoke_permissions(Principal=who, Resource=what, Permissions=["DESCRIBE"])
+    assert held() == ["ALTER", "SELECT"]
+    lf.revoke_permissions(Principal=who, Resource=what, Permissions=["SELECT", "ALTER"])
+    assert held() == []
+
+
 def test_an_identical_repeated_create_secret_without_value_returns_the_secret(emulator):
     # what the Terraform provider sends again when the first reply was lost
     sm = _client("secretsmanager")
