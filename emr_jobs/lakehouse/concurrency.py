@@ -12,6 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+# Tables worked on side by side (silver's merges, gold's publish, a DQ suite's tables): small tables are
+# bound by driver round trips, not executors, so a few at once overlap that latency.
+TABLES_AT_ONCE = 3
+
 
 def run_when_ready(
     names: Sequence[str],

@@ -17,9 +17,10 @@ Pure functions build each gold table from silver frames. ``build_gold(ctx)`` the
      on after the last build, vacuumed, a silver table recreated): every table from all of silver;
    and materialises each once (persist + count): the DQ suite and the publish read the same rows;
 3. runs the ``gold`` DQ suite on the would-be tables; a critical failure publishes NOTHING and raises;
-4. publishes all tables: a MERGE of only the new/changed rows for the keyed tables, a replace for dim_date
-   and the (date, region) aggregate; an unchanged table gets no commit either way. Then the silver
-   versions it built from become the new watermarks.
+4. publishes all tables, each once the tables it references are (``PUBLISH_AFTER``; the others side by
+   side): a MERGE of only the new/changed rows for the keyed tables, a replace for dim_date and the
+   (date, region) aggregate; an unchanged table gets no commit either way. Then the silver versions it
+   built from become the new watermarks.
 
 Atomicity — how far it goes: Delta commits are per table, so step 4 is N commits, not one. Before
 publishing, the current version of every gold table is recorded; if any publish raises, the tables already
@@ -41,13 +42,13 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.accounting import Accounting
+from lakehouse.concurrency import TABLES_AT_ONCE, run_when_ready
 from lakehouse.silver import TRACKED_CUSTOMER_ATTRIBUTES
 
 JOB = "silver_to_gold"
 END_OF_TIME = "9999-12-31 00:00:00"
 NON_REVENUE_STATUSES = ("cancelled", "returned")
-# Publication order and policy: (table, keys, how). Dimensions first, so a reader never sees a fact whose
-# surrogate key is not yet in its dimension.
+# Publication policy: (table, keys, how), in the order tables are started.
 PUBLISH = (
     ("dim_date", ("date_key",), "replace"),
     ("dim_product", ("product_id",), "merge"),
@@ -63,6 +64,13 @@ PUBLISH = (
 # (an increment's recomputed keys, a full build's whole table) the rows no longer hold. dim_customer is not
 # one: a customer that leaves keeps its history, its current version closed.
 ROWS_CAN_LEAVE = ("dim_product", "fact_orders", "customer_360")
+# A table is published once the tables it references or aggregates are (others side by side): a reader never
+# sees a fact whose surrogate key is not yet in its dimension.
+PUBLISH_AFTER = {
+    "fact_orders": {"dim_date", "dim_product", "dim_customer"},
+    "daily_revenue_by_region_usd": {"fact_orders", "dim_customer"},
+    "customer_360": {"fact_orders", "dim_customer"},
+}
 GOLD_TABLES = tuple(t for t, _, _ in PUBLISH)
 # What each gold table is built from (table-level lineage: lakehouse.maintenance draws it).
 INPUTS = {
@@ -356,6 +364,10 @@ class GoldResult:
     mode: str = "full"  # how the candidates were built: full | incremental | unchanged (silver did not move)
     recomputed: dict[str, int] = field(default_factory=dict)  # incremental: rows recomputed per table
     silver_versions: dict[str, int] = field(default_factory=dict)  # what gold was built from
+    # wall-clock seconds per phase: changes (pin + change feed), build (candidates staged), accounting,
+    # gate (DQ suite + its results written), publish
+    seconds: dict[str, float] = field(default_factory=dict)
+    staged_seconds: dict[str, float] = field(default_factory=dict)  # per table: built, materialised, counted
 
 
 def _conform(df: DataFrame, table: str) -> DataFrame:
@@ -552,6 +564,13 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
     if not io.exists(spark, cfg, "silver", "orders"):
         raise RuntimeError("silver.orders does not exist: run bronze_to_silver before silver_to_gold")
 
+    clock = [time.monotonic()]
+
+    def lap(phase: str) -> None:
+        now = time.monotonic()
+        result.seconds[phase] = round(now - clock[0], 2)
+        clock[0] = now
+
     # 1. one pinned snapshot of silver and of gold
     before = {t: io.version(spark, cfg, "gold", t) for t in GOLD_TABLES}
     feed = read_changes(
@@ -584,6 +603,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
                 "be closed; rebuild silver (bronze_to_silver --mode full) before silver_to_gold"
             )
         left_at = io.commit_time(spark, cfg, "silver", "customers_conformed", pinned["customers_conformed"])
+    lap("changes")
 
     # 2. materialise the candidates once (DQ and publish read the same blocks; should a cached block be
     #    lost, Spark recomputes it from the pinned inputs, which gives the same rows)
@@ -592,14 +612,18 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
     scopes: dict[str, DataFrame] = {}  # incremental: table -> the keys its recomputed rows replace
 
     def stage(table: str, df: DataFrame) -> DataFrame:
+        t0 = time.monotonic()
         staged[table] = _conform(df, table).persist()
         result.rows[table] = staged[table].count()
+        result.staged_seconds[table] = round(time.monotonic() - t0, 2)
         return staged[table]
 
     def stage_recomputed(table: str, df: DataFrame, scope: DataFrame | None = None) -> DataFrame:
+        t0 = time.monotonic()
         # lineage cut as for the key sets (a lost block fails the run, which is then re-run as a whole)
         recomputed[table] = _conform(df, table).localCheckpoint()
         result.recomputed[table] = recomputed[table].count()
+        result.staged_seconds[f"{table} (recomputed)"] = round(time.monotonic() - t0, 2)
         if scope is not None:
             scopes[table] = scope
         return recomputed[table]
@@ -625,6 +649,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
                 stage=stage,
                 stage_recomputed=stage_recomputed,
             )
+        lap("build")
         ctx.log.info(
             "gold candidates staged",
             extra={
@@ -632,6 +657,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
                 "rows": result.rows,
                 "recomputed": result.recomputed,
                 "silver_versions": result.silver_versions,
+                "staged_seconds": result.staged_seconds,
             },
         )
 
@@ -644,6 +670,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
             "gold.dim_customer": Accounting("gold.dim_customer", n_customers, current, 0, 0),
         }
         assert_balanced(result.accounting)
+        lap("accounting")
 
         # 3. the DQ gate on the tables as they would be published
         suite = dq.run_suite(
@@ -658,6 +685,7 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
         )
         result.dq = suite
         dq.write_results(spark, cfg, suite)
+        lap("gate")
         if not suite.passed_critical:
             failures = "; ".join(f"{r.table} {r.name}: {r.message}" for r in suite.critical_failures[:10])
             raise GoldNotPublished(
@@ -669,67 +697,89 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
         if result.mode != "unchanged":  # unchanged: nothing to publish, and the positions stand as recorded
             _publish(ctx, staged, recomputed, scopes, before, result)
             feed.record(ctx.state, JOB)
+        lap("publish")
     finally:
         for df in (*staged.values(), *recomputed.values()):
             df.unpersist()
         feed.release()
-    ctx.log.info("gold published", extra={"tables": result.published, "rows": result.rows})
+    ctx.log.info(
+        "gold published",
+        extra={"tables": result.published, "rows": result.rows, "phase_seconds": result.seconds},
+    )
     return result
 
 
 def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> None:
+    """Publish every table, each once the tables in ``PUBLISH_AFTER`` are, up to ``TABLES_AT_ONCE`` side by
+    side; after a failure none starts, the running ones finish, and every table this run committed to is
+    rolled back."""
     from lakehouse import tables as io
     from lakehouse.contracts import load_contract
 
     spark, cfg = ctx.spark, ctx.cfg
-    try:
-        for table, keys, how in PUBLISH:
-            contract = load_contract("gold", table)
-            if _fail_publish_at() == table:
-                raise RuntimeError(
-                    f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)"
-                )
-            t0, deleted = time.monotonic(), 0
-            if how == "replace":
-                written = io.overwrite(
-                    spark,
-                    cfg,
-                    "gold",
-                    table,
-                    staged[table],
-                    partition_by=contract.partition_by,
-                    overwrite_schema=True,
-                    only_if_changed=True,  # an unchanged aggregate gets no new version
-                )
-            else:
-                stats = io.merge(
-                    spark,
-                    cfg,
-                    "gold",
-                    table,
-                    recomputed.get(table, staged[table]),
-                    list(keys),
-                    partition_by=contract.partition_by,
-                    when_matched="update_if_changed",
-                    dedupe=False,
-                    changed_only=True,  # recomputed rows are mostly as gold holds them: MERGE what moved
-                    # a full build is the whole table; an increment the whole truth for its scope's keys
-                    delete_missing=scopes.get(table, "all") if table in ROWS_CAN_LEAVE else None,
-                )
-                written, deleted = stats.inserted + stats.updated, stats.deleted
-            result.published.append(table)
-            ctx.log.info(
-                "gold table published",
-                extra={
-                    "table": table,
-                    "rows_written": written,
-                    "rows_deleted": deleted,
-                    "seconds": round(time.monotonic() - t0, 2),
-                },
+    how_of = {table: (keys, how) for table, keys, how in PUBLISH}
+
+    def publish(table: str) -> tuple[int, int, float]:
+        keys, how = how_of[table]
+        contract = load_contract("gold", table)
+        if _fail_publish_at() == table:
+            raise RuntimeError(f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)")
+        t0 = time.monotonic()
+        if how == "replace":
+            written = io.overwrite(
+                spark,
+                cfg,
+                "gold",
+                table,
+                staged[table],
+                partition_by=contract.partition_by,
+                overwrite_schema=True,
+                only_if_changed=True,  # an unchanged aggregate gets no new version
             )
-    except Exception:
-        _rollback(spark, cfg, before, result.published, ctx.log)
-        raise
+            return written, 0, time.monotonic() - t0
+        stats = io.merge(
+            spark,
+            cfg,
+            "gold",
+            table,
+            recomputed.get(table, staged[table]),
+            list(keys),
+            partition_by=contract.partition_by,
+            when_matched="update_if_changed",
+            dedupe=False,
+            changed_only=True,  # recomputed rows are mostly as gold holds them: MERGE what moved
+            # a full build is the whole table; an increment the whole truth for its scope's keys
+            delete_missing=scopes.get(table, "all") if table in ROWS_CAN_LEAVE else None,
+        )
+        return stats.inserted + stats.updated, stats.deleted, time.monotonic() - t0
+
+    started: list[str] = []
+    errors: list[BaseException] = []
+
+    def done(table: str, outcome, error: BaseException | None) -> bool:
+        if error is not None:
+            errors.append(error)
+            return False
+        written, deleted, seconds = outcome
+        result.published.append(table)
+        ctx.log.info(
+            "gold table published",
+            extra={
+                "table": table,
+                "rows_written": written,
+                "rows_deleted": deleted,
+                "seconds": round(seconds, 2),
+            },
+        )
+        return True
+
+    run_when_ready(
+        GOLD_TABLES, PUBLISH_AFTER, publish, TABLES_AT_ONCE, done, on_start=started.append, thread_name="gold"
+    )
+    if errors:
+        # also a table whose publish raised after its commit
+        _rollback(spark, cfg, before, started, ctx.log)
+        raise errors[0]
 
 
 def _fail_publish_at() -> str | None:
@@ -741,6 +791,7 @@ def _fail_publish_at() -> str | None:
 
 
 def _rollback(spark, cfg, before: dict[str, int | None], published: list[str], log) -> None:
+    """Restore each of ``published`` (the tables this run started publishing) to its version ``before``."""
     from delta.tables import DeltaTable
 
     from lakehouse import tables as io
@@ -749,8 +800,8 @@ def _rollback(spark, cfg, before: dict[str, int | None], published: list[str], l
         v = before.get(table)
         p = io.path(cfg, "gold", table)
         try:
-            if v is not None and io.version(spark, cfg, "gold", table) == v:
-                continue  # nothing was committed to it in this run (changed_only found no change)
+            if io.version(spark, cfg, "gold", table) == v:
+                continue  # nothing was committed to it in this run (changed_only found no change, or absent)
             if v is None:
                 # the table did not exist before this run: empty it (Delta cannot restore to "absent")
                 DeltaTable.forPath(spark, p).delete()

@@ -27,7 +27,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.accounting import Accounting
-from lakehouse.concurrency import run_when_ready
+from lakehouse.concurrency import TABLES_AT_ONCE, run_when_ready
 
 JOB = "bronze_to_silver"
 REJECT = "_reject_reason"
@@ -477,8 +477,6 @@ def _max_ingested(df: DataFrame) -> str | None:
 
 
 MODES = ("incremental", "full", "backfill")
-# Silver tables merged side by side: an hourly increment's MERGE is bound by driver round trips, not executors.
-TABLES_AT_ONCE = 3
 
 
 def _depends_on(spec: SilverSpec) -> set[str]:

@@ -1,4 +1,4 @@
-"""Evaluate a suite: one aggregation pass per table, one anti-join per referential check."""
+"""Evaluate a suite: one aggregation pass per table, one anti-join per referential check, a few tables at once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from lakehouse.concurrency import TABLES_AT_ONCE, run_when_ready
 from lakehouse.dq.suite import Check, DQConfigError, Suite, TableSpec, load_suite
 
 RESULTS_TABLE = ("audit", "dq_results")
@@ -395,9 +396,27 @@ def run_suite(
         if any(c.kind == "row_count_change" for c in spec.checks)
         else {}
     )
-    for t in spec.tables:
-        df = _resolve_frame(spark, cfg, t.table, tables)
-        out.results.extend(evaluate_table(spark, cfg, spec, t, df, execution_date, tables, prev))
+    # tables side by side: a table's few Spark jobs are mostly driver round trips on small tables
+    specs = {t.table: t for t in spec.tables}
+    per_table: dict[str, list[CheckResult]] = {}
+    errors: list[BaseException] = []
+
+    def evaluate(table: str) -> list[CheckResult]:
+        df = _resolve_frame(spark, cfg, table, tables)
+        return evaluate_table(spark, cfg, spec, specs[table], df, execution_date, tables, prev)
+
+    def done(table: str, results, error: BaseException | None) -> bool:
+        if error is not None:
+            errors.append(error)
+            return False
+        per_table[table] = results
+        return True
+
+    run_when_ready(list(specs), {}, evaluate, TABLES_AT_ONCE, done, thread_name=f"dq-{spec.name}")
+    if errors:
+        raise errors[0]
+    for table in specs:  # in the suite's order, whatever order they finished in
+        out.results.extend(per_table[table])
     out.seconds = time.monotonic() - started
     if log is not None:
         for r in out.critical_failures + out.warning_failures:
