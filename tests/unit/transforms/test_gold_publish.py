@@ -54,7 +54,9 @@ def test_each_table_is_published_after_the_tables_it_references_and_some_side_by
     at = {(kind, table): i for i, (kind, table) in enumerate(publishing.events)}
     for table, after in G.PUBLISH_AFTER.items():
         for dependency in after:
-            assert at[("end", dependency)] < at[("start", table)], f"{table} started before {dependency} ended"
+            assert at[("end", dependency)] < at[("start", table)], (
+                f"{table} started before {dependency} ended"
+            )
     assert 1 < publishing.most[0] <= G.TABLES_AT_ONCE
     assert publishing.rolled_back == []
 
