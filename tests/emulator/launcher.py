@@ -11,10 +11,14 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
   bucket would deny every request. As in IAM, such a statement simply does not apply.
 * Lake Formation: revoking a permission that is not there answers success, where AWS answers
   InvalidInputException "No permissions revoked. Grantee has no …" — the Terraform provider revokes until
-  it sees that error, so every destroy retried for ever.
+  it sees that error, so every destroy retried for ever. And a second grant to the same principal on the same
+  resource is merged into the stored permission in place, which moto's set then cannot find: the revoke
+  crashed (KeyError, HTTP 500) and the destroy retried until it timed out; grants are now merged and revoked
+  by replacing the stored object.
 * Glue: under load the Terraform provider's SDK retries a ``CreateTable`` whose first attempt moto already
   served (the reply was lost), and the retry fails with AlreadyExists; a repeat of the identical request now
-  returns the table, so one lost reply does not fail the apply (a different definition still fails).
+  returns the table, so one lost reply does not fail the apply (a different definition still fails). The
+  same for ``CreateCrawler`` (an apply on a fresh emulator once failed with AlreadyExists).
 * Secrets Manager: the same lost-reply retry of ``CreateSecret`` for a secret without a value (no version
   for the request token to match) failed with ResourceExists; an identical repeat returns the secret.
 * S3: a version-specific delete on a bucket with Suspended versioning (how Terraform empties a force_destroy
@@ -169,6 +173,30 @@ def apply_patches() -> None:
         return original_create_table(self, database_name, table_name, table_input, *args, **kwargs)
 
     glue.GlueBackend.create_table = create_table
+
+    # the same lost-reply retry for CreateCrawler (seen once: a fresh emulator answered AlreadyExists to the
+    # apply): an identical repeat returns; a different crawler of the same name is still refused
+    original_create_crawler = glue.GlueBackend.create_crawler
+
+    def create_crawler(self, name, role, database_name, description, targets, schedule, *args, **kwargs):
+        existing = self.crawlers.get(name)
+        if existing is not None and (
+            existing.role,
+            existing.database_name,
+            existing.targets,
+            existing.schedule,
+        ) == (
+            role,
+            database_name,
+            targets,
+            schedule,
+        ):
+            return None
+        return original_create_crawler(
+            self, name, role, database_name, description, targets, schedule, *args, **kwargs
+        )
+
+    glue.GlueBackend.create_crawler = create_crawler
 
     # Secrets Manager: the same lost-reply retry as Glue's. A secret created without a value has no version,
     # so moto cannot match the retry's ClientRequestToken and answers ResourceExists; an identical repeat
@@ -401,7 +429,8 @@ class Emulator:
         proc.kill()
         raise EmulatorError(f"moto server did not answer on {endpoint} within {timeout:.0f}s")
 
-    def stop(self) -> None:
+    def stop(self, *, keep_log: bool = False) -> None:
+        """Stop our server; its request log is deleted unless ``keep_log`` (a failed test run's evidence)."""
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
@@ -410,7 +439,7 @@ class Emulator:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.log_path:
+        if self.log_path and not keep_log:
             self.log_path.unlink(missing_ok=True)
         if self.tls_dir:
             import shutil
@@ -439,6 +468,28 @@ class Emulator:
         return env
 
 
+REFUSED = "emulator refused:"  # the log lines the test plugin shows after a failed run
+
+
+def _log_refusals(app):
+    """WSGI wrapper: one line per answer >= 400 with the API action (werkzeug's own line lacks it), so a failed
+    apply or destroy can be traced to the call the emulator refused."""
+
+    def logged(environ, start_response):
+        def start(status, headers, exc_info=None):
+            if int(status.split(" ", 1)[0]) >= 400:
+                action = environ.get("HTTP_X_AMZ_TARGET") or environ.get("QUERY_STRING", "")[:120]
+                print(
+                    f"{REFUSED} {status} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {action}",
+                    flush=True,
+                )
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return logged
+
+
 def _serve(port: int, tls_dir: Path | None = None) -> None:
     import ssl
 
@@ -455,11 +506,11 @@ def _serve(port: int, tls_dir: Path | None = None) -> None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # what the buckets' TLS-only policy demands
         context.load_cert_chain(tls_dir / "cert.pem", tls_dir / "key.pem")
-    # what moto's ThreadedMotoServer does, plus the optional TLS context
+    # what moto's ThreadedMotoServer does, plus the optional TLS context and a log line per refused request
     server = make_server(
         HOST,
         port,
-        DomainDispatcherApplication(create_backend_app),
+        _log_refusals(DomainDispatcherApplication(create_backend_app)),
         threaded=True,
         request_handler=MotoRequestHandler,
         ssl_context=context,

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.emulator.launcher import Emulator, EmulatorError
+from tests.emulator.launcher import REFUSED, Emulator, EmulatorError
 
 # The user's own emulator (LocalStack), as set before any fixture exported one of ours.
 USER_ENDPOINT = os.environ.get("AWS_ENDPOINT_URL")
@@ -18,8 +18,21 @@ def _user_or(start):
     return (lambda: Emulator(USER_ENDPOINT.rstrip("/"))) if USER_ENDPOINT else start
 
 
+def _report_refusals(request, emu: Emulator) -> None:
+    """After a failed test: keep the emulator's request log and show the calls it refused."""
+    if emu.log_path is None or not emu.log_path.exists():
+        return
+    lines = [ln for ln in emu.log_path.read_text(errors="replace").splitlines() if ln.startswith(REFUSED)]
+    out = request.config.pluginmanager.get_plugin("terminalreporter")
+    if out is None:
+        return
+    out.write_line(f"emulator log kept: {emu.log_path} ({len(lines)} refused request(s); the last 30 below)")
+    for line in lines[-30:]:
+        out.write_line(f"  {line}")
+
+
 @contextmanager
-def _in_environment(start):
+def _in_environment(start, request):
     """Start an emulator, point this process's AWS clients at it, restore everything afterwards."""
     try:
         emu = start()
@@ -39,23 +52,26 @@ def _in_environment(start):
             else:
                 os.environ[key] = value
         client.cache_clear()
-        emu.stop()
+        failed = request.session.testsfailed > 0
+        if failed:
+            _report_refusals(request, emu)
+        emu.stop(keep_log=failed)
 
 
 @pytest.fixture(scope="session")
-def emulator():
+def emulator(request):
     """A running emulator (moto on a free loopback port, or the user's AWS_ENDPOINT_URL), stopped at the end."""
     # the user's endpoint as set at start-up: never one a module-scoped fixture (tls_emulator) exported
-    with _in_environment(_user_or(Emulator.start)) as emu:
+    with _in_environment(_user_or(Emulator.start), request) as emu:
         yield emu
 
 
 @pytest.fixture(scope="module")
-def tls_emulator():
+def tls_emulator(request):
     """Like ``emulator`` but moto serves HTTPS, as AWS does (needed wherever Spark's S3A writes to SSE-KMS
     buckets: its SDK refuses KMS parameters over plain HTTP). A user's AWS_ENDPOINT_URL is used as is."""
     start = (
         (lambda: Emulator(USER_ENDPOINT.rstrip("/"))) if USER_ENDPOINT else (lambda: Emulator.start(tls=True))
     )
-    with _in_environment(start) as emu:
+    with _in_environment(start, request) as emu:
         yield emu

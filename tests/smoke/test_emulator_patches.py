@@ -99,3 +99,32 @@ def test_a_repeated_delete_dashboards_succeeds_but_an_unknown_dashboard_is_not_f
     assert name not in {d["DashboardName"] for d in cw.list_dashboards()["DashboardEntries"]}
     with pytest.raises(cw.exceptions.ResourceNotFound):
         cw.delete_dashboards(DashboardNames=[f"never-{name}"])
+
+
+def test_an_identical_repeated_create_crawler_succeeds_but_a_different_one_is_refused(emulator):
+    # what the Terraform provider sends again when the first reply was lost
+    glue = _client("glue")
+    name = f"patch-{uuid.uuid4().hex[:8]}"
+    crawler = {
+        "Name": name,
+        "Role": "arn:aws:iam::123456789012:role/crawler",
+        "DatabaseName": "patch_db",
+        "Targets": {"DeltaTargets": [{"DeltaTables": ["s3://bucket/table"], "WriteManifest": False}]},
+    }
+    glue.create_crawler(**crawler)
+    glue.create_crawler(**crawler)
+    assert glue.get_crawler(Name=name)["Crawler"]["DatabaseName"] == "patch_db"
+    with pytest.raises(glue.exceptions.AlreadyExistsException):
+        glue.create_crawler(**{**crawler, "DatabaseName": "another_db"})
+
+
+def test_each_refused_request_is_logged_with_its_action(emulator):
+    from tests.emulator.launcher import REFUSED
+
+    if emulator.log_path is None:
+        pytest.skip("the user's own emulator (AWS_ENDPOINT_URL): its log is not ours to read")
+    glue = _client("glue")
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.get_database(Name=f"absent_{uuid.uuid4().hex[:8]}")
+    log = emulator.log_path.read_text(errors="replace").splitlines()
+    assert any(line.startswith(REFUSED) and "AWSGlue.GetDatabase" in line for line in log)
