@@ -616,12 +616,19 @@ def build_silver(
 
     order = [s.table for s in SPECS if s.table in wanted]
     upstream = {t: _depends_on(SPEC_BY_TABLE[t]) for t in order}
-    run_when_ready(order, upstream, build_table, parallel or TABLES_AT_ONCE, done, thread_name="silver")
+    # the conformed customers start as soon as the inputs they read are merged, ahead of the tables listed
+    # after their last input (a free slot goes to the first ready name in this order)
+    last_input = max((order.index(t) for t in CONFORMED_INPUTS if t in order), default=-1)
+    order.insert(last_input + 1, CONFORMED_TABLE)
+    upstream[CONFORMED_TABLE] = set(CONFORMED_INPUTS)
+
+    def build(table: str) -> Accounting:
+        return build_conformed_customers(ctx) if table == CONFORMED_TABLE else build_table(table)
+
+    run_when_ready(order, upstream, build, parallel or TABLES_AT_ONCE, done, thread_name="silver")
     if errors:
         raise errors[0]
-    results = {f"silver.{t}": merged[t] for t in order}  # reported in processing order
-    results[f"silver.{CONFORMED_TABLE}"] = build_conformed_customers(ctx)
-    return results
+    return {f"silver.{t}": merged[t] for t in order}  # reported in processing order
 
 
 # What a conformed customer is built from: per input, the changed columns that name the rows to recompute.
