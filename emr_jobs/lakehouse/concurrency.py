@@ -61,3 +61,34 @@ def run_when_ready(
                 else:
                     stopped = True
     return waiting
+
+
+def run_all(
+    names: Sequence[str],
+    upstream: Mapping[str, set[str]],
+    work: Callable[[str], Any],
+    parallel: int,
+    *,
+    on_start: Callable[[str], None] | None = None,
+    on_result: Callable[[str, Any], None] | None = None,
+    thread_name: str = "lakehouse",
+) -> dict[str, Any]:
+    """``run_when_ready`` for pieces that must all succeed: returns each result by name (``on_result(name,
+    result)`` is called as each succeeds, in the caller's thread). After a failure nothing starts, the
+    running pieces finish, and the first error is raised."""
+    results: dict[str, Any] = {}
+    errors: list[BaseException] = []
+
+    def done(name: str, result: Any, error: BaseException | None) -> bool:
+        if error is not None:
+            errors.append(error)
+            return False
+        results[name] = result
+        if on_result is not None:
+            on_result(name, result)
+        return True
+
+    run_when_ready(names, upstream, work, parallel, done, on_start=on_start, thread_name=thread_name)
+    if errors:
+        raise errors[0]
+    return results

@@ -42,7 +42,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.accounting import Accounting
-from lakehouse.concurrency import TABLES_AT_ONCE, run_when_ready
+from lakehouse.concurrency import TABLES_AT_ONCE, run_all
 from lakehouse.silver import TRACKED_CUSTOMER_ATTRIBUTES
 
 JOB = "silver_to_gold"
@@ -754,12 +754,8 @@ def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> Non
         return stats.inserted + stats.updated, stats.deleted, time.monotonic() - t0
 
     started: list[str] = []
-    errors: list[BaseException] = []
 
-    def done(table: str, outcome, error: BaseException | None) -> bool:
-        if error is not None:
-            errors.append(error)
-            return False
+    def published(table: str, outcome: tuple[int, int, float]) -> None:
         written, deleted, seconds = outcome
         result.published.append(table)
         ctx.log.info(
@@ -771,15 +767,21 @@ def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> Non
                 "seconds": round(seconds, 2),
             },
         )
-        return True
 
-    run_when_ready(
-        GOLD_TABLES, PUBLISH_AFTER, publish, TABLES_AT_ONCE, done, on_start=started.append, thread_name="gold"
-    )
-    if errors:
-        # also a table whose publish raised after its commit
+    try:
+        run_all(
+            GOLD_TABLES,
+            PUBLISH_AFTER,
+            publish,
+            TABLES_AT_ONCE,
+            on_start=started.append,
+            on_result=published,
+            thread_name="gold",
+        )
+    except Exception:
+        # every started table, also one whose publish raised after its commit
         _rollback(spark, cfg, before, started, ctx.log)
-        raise errors[0]
+        raise
 
 
 def _fail_publish_at() -> str | None:

@@ -27,7 +27,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakehouse.accounting import Accounting
-from lakehouse.concurrency import TABLES_AT_ONCE, run_when_ready
+from lakehouse.concurrency import TABLES_AT_ONCE, run_all
 
 JOB = "bronze_to_silver"
 REJECT = "_reject_reason"
@@ -604,16 +604,6 @@ def build_silver(
 
     # Tables side by side once the tables they look up (foreign keys, FX rates) are merged; after a failure
     # no table starts, the running ones finish (each is re-runnable on its own), and the first error is raised.
-    merged: dict[str, Accounting] = {}
-    errors: list[BaseException] = []
-
-    def done(table: str, acc: Accounting | None, error: BaseException | None) -> bool:
-        if error is not None:
-            errors.append(error)
-            return False
-        merged[table] = acc
-        return True
-
     order = [s.table for s in SPECS if s.table in wanted]
     upstream = {t: _depends_on(SPEC_BY_TABLE[t]) for t in order}
     # the conformed customers start as soon as the inputs they read are merged, ahead of the tables listed
@@ -625,9 +615,7 @@ def build_silver(
     def build(table: str) -> Accounting:
         return build_conformed_customers(ctx) if table == CONFORMED_TABLE else build_table(table)
 
-    run_when_ready(order, upstream, build, parallel or TABLES_AT_ONCE, done, thread_name="silver")
-    if errors:
-        raise errors[0]
+    merged = run_all(order, upstream, build, parallel or TABLES_AT_ONCE, thread_name="silver")
     return {f"silver.{t}": merged[t] for t in order}  # reported in processing order
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from lakehouse.concurrency import TABLES_AT_ONCE, run_when_ready
+from lakehouse.concurrency import TABLES_AT_ONCE, run_all
 from lakehouse.dq.suite import Check, DQConfigError, Suite, TableSpec, load_suite
 
 RESULTS_TABLE = ("audit", "dq_results")
@@ -398,23 +398,12 @@ def run_suite(
     )
     # tables side by side: a table's few Spark jobs are mostly driver round trips on small tables
     specs = {t.table: t for t in spec.tables}
-    per_table: dict[str, list[CheckResult]] = {}
-    errors: list[BaseException] = []
 
     def evaluate(table: str) -> list[CheckResult]:
         df = _resolve_frame(spark, cfg, table, tables)
         return evaluate_table(spark, cfg, spec, specs[table], df, execution_date, tables, prev)
 
-    def done(table: str, results, error: BaseException | None) -> bool:
-        if error is not None:
-            errors.append(error)
-            return False
-        per_table[table] = results
-        return True
-
-    run_when_ready(list(specs), {}, evaluate, TABLES_AT_ONCE, done, thread_name=f"dq-{spec.name}")
-    if errors:
-        raise errors[0]
+    per_table = run_all(list(specs), {}, evaluate, TABLES_AT_ONCE, thread_name=f"dq-{spec.name}")
     for table in specs:  # in the suite's order, whatever order they finished in
         out.results.extend(per_table[table])
     out.seconds = time.monotonic() - started

@@ -1,4 +1,5 @@
-"""lakehouse.concurrency.run_when_ready: the scheduler the runner's jobs and silver's tables share."""
+"""lakehouse.concurrency: run_when_ready, the scheduler the runner's jobs and the tables of silver, gold's publish
+and the DQ suites share; run_all, its all-must-succeed form."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from lakehouse.concurrency import run_when_ready
+from lakehouse.concurrency import run_all, run_when_ready
 
 
 def _recorder(fail=(), sleep=None):
@@ -68,3 +69,16 @@ def test_after_a_failure_nothing_starts_the_running_finish_and_the_error_is_hand
 def test_parallel_below_one_is_refused():
     with pytest.raises(ValueError, match="parallel must be >= 1"):
         run_when_ready(["a"], {}, lambda n: n, 0, lambda *_: True)
+
+
+def test_run_all_returns_every_result_and_raises_the_first_error_after_the_running_finish():
+    events, _, work = _recorder()
+    seen: list[str] = []
+    results = run_all(["a", "b", "c"], {"c": {"a"}}, work, 2, on_result=lambda n, r: seen.append(r))
+    assert results == {"a": "A", "b": "B", "c": "C"} and sorted(seen) == ["A", "B", "C"]
+
+    events, _, work = _recorder(fail={"a"}, sleep={"a": 0.01, "b": 0.2})
+    with pytest.raises(RuntimeError, match="a failed on purpose"):
+        run_all(["a", "b", "c"], {}, work, 2)
+    assert ("end", "b") in events  # b was running: it finished
+    assert ("start", "c") not in events  # nothing started after the failure
