@@ -42,6 +42,17 @@ ENTRYPOINTS_DIR = Path(
     os.environ.get("LAKEHOUSE_ENTRYPOINTS_DIR") or Path(__file__).resolve().parents[1] / "entrypoints"
 )
 KNOWN_ENTRYPOINTS = ("ingest.py", "transform.py", "quality.py", "maintenance.py", "stream.py")
+# The Airflow DAGs read the same graph with their own reader (MWAA cannot import this package);
+# tests/unit/test_job_graph_readers.py keeps the two in agreement.
+KNOWN_GROUPS = (
+    "extract_source",
+    "transform_bronze_silver",
+    "dq_validation",
+    "transform_silver_gold",
+    "governance",
+    "maintenance",
+    "streaming",
+)
 FAIL_AFTER_ENV = "LAKEHOUSE_FAIL_AFTER"
 PARALLEL_ENV = "LAKEHOUSE_PARALLEL_JOBS"
 DEFAULT_PARALLEL = 2
@@ -167,6 +178,13 @@ def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints_dir: Path = ENTR
             )
         if not (entrypoints_dir / ep).is_file():
             raise PipelineError(f"{where}: entrypoint file {entrypoints_dir / ep} does not exist")
+        if raw["group"] not in KNOWN_GROUPS:
+            raise PipelineError(
+                f"{where}: unknown group {raw['group']!r}; allowed: {', '.join(KNOWN_GROUPS)}"
+            )
+        sla = raw.get("sla_minutes")
+        if sla is not None and (isinstance(sla, bool) or not isinstance(sla, int) or sla <= 0):
+            raise PipelineError(f"{where}: sla_minutes must be a positive integer or null, got {sla!r}")
         needs = raw.get("needs") or []
         scheds = raw["schedules"] or []
         if not isinstance(needs, list) or not isinstance(scheds, list):

@@ -31,6 +31,7 @@ GROUPS = ("extract_source", "transform_bronze_silver", "dq_validation", "transfo
 # Groups outside the daily chain: their jobs run in their own schedule's DAG.
 OTHER_GROUPS = ("maintenance", "streaming")
 ENTRYPOINTS = ("ingest.py", "transform.py", "quality.py", "maintenance.py", "stream.py")
+JOB_KEYS = ("entrypoint", "args", "backfill_args", "group", "needs", "schedules", "sla_minutes")
 
 
 class OrchestrationConfigError(ValueError):
@@ -103,9 +104,14 @@ def parse_pipeline(raw: Any, origin: Path | str) -> Pipeline:
     for name, spec in raw["jobs"].items():
         if not isinstance(spec, dict):
             _fail(origin, f"job '{name}' must be a mapping")
+        unknown_keys = sorted(set(spec) - set(JOB_KEYS))
+        if unknown_keys:  # a typo ("need:") would otherwise drop the job's dependencies silently
+            _fail(origin, f"job '{name}': unknown key(s) {unknown_keys}; allowed: {', '.join(JOB_KEYS)}")
         for key in ("entrypoint", "group", "schedules"):
             if key not in spec:
                 _fail(origin, f"job '{name}' is missing '{key}'")
+        if not isinstance(spec["schedules"], list) or not isinstance(spec.get("needs") or [], list):
+            _fail(origin, f"job '{name}': needs and schedules must be lists")
         if spec["entrypoint"] not in ENTRYPOINTS:
             _fail(
                 origin,
@@ -120,7 +126,7 @@ def parse_pipeline(raw: Any, origin: Path | str) -> Pipeline:
         if unknown:
             _fail(origin, f"job '{name}': unknown schedule(s) {unknown}; defined: {sorted(schedules)}")
         sla = spec.get("sla_minutes")
-        if sla is not None and (not isinstance(sla, int) or sla <= 0):
+        if sla is not None and (isinstance(sla, bool) or not isinstance(sla, int) or sla <= 0):
             _fail(origin, f"job '{name}': sla_minutes must be a positive integer or null, got {sla!r}")
         args = spec.get("args") or {}
         backfill_args = spec.get("backfill_args") or {}
@@ -140,6 +146,10 @@ def parse_pipeline(raw: Any, origin: Path | str) -> Pipeline:
         missing = [n for n in job.needs if n not in jobs]
         if missing:
             _fail(origin, f"job '{job.name}' needs unknown job(s) {missing}")
+        for need in job.needs:
+            off = [s for s in job.schedules if s not in jobs[need].schedules]
+            if off:  # that schedule's DAG would wait on a task it does not have
+                _fail(origin, f"job '{job.name}' runs on {off} but needs '{need}', which does not")
     _check_acyclic(jobs, origin)
     return Pipeline(schedules=schedules, jobs=jobs)
 

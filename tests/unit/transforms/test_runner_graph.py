@@ -44,10 +44,10 @@ def test_order_is_topological_and_schedule_filtered(tmp_path, entrypoints):
     p = _write(
         tmp_path,
         """
-        gold: {entrypoint: transform.py, group: g, needs: [silver], schedules: [daily, hourly]}
-        extract: {entrypoint: ingest.py, group: e, needs: [], schedules: [daily, hourly]}
-        silver: {entrypoint: transform.py, group: s, needs: [extract], schedules: [daily, hourly]}
-        catalog: {entrypoint: maintenance.py, group: m, needs: [gold], schedules: [daily]}
+        gold: {entrypoint: transform.py, group: governance, needs: [silver], schedules: [daily, hourly]}
+        extract: {entrypoint: ingest.py, group: governance, needs: [], schedules: [daily, hourly]}
+        silver: {entrypoint: transform.py, group: governance, needs: [extract], schedules: [daily, hourly]}
+        catalog: {entrypoint: maintenance.py, group: governance, needs: [gold], schedules: [daily]}
         """,
     )
     pipe = load_pipeline(p, entrypoints)
@@ -60,38 +60,41 @@ def test_order_is_topological_and_schedule_filtered(tmp_path, entrypoints):
     "jobs, message",
     [
         (
-            "a: {entrypoint: transform.py, group: g, needs: [nope], schedules: [daily]}",
+            "a: {entrypoint: transform.py, group: governance, needs: [nope], schedules: [daily]}",
             "needs unknown job 'nope'",
         ),
         (
             """
-            a: {entrypoint: transform.py, group: g, needs: [b], schedules: [daily]}
-            b: {entrypoint: transform.py, group: g, needs: [a], schedules: [daily]}
+            a: {entrypoint: transform.py, group: governance, needs: [b], schedules: [daily]}
+            b: {entrypoint: transform.py, group: governance, needs: [a], schedules: [daily]}
             """,
             "dependency cycle: a -> b -> a",
         ),
         (
-            "a: {entrypoint: spark_magic.py, group: g, needs: [], schedules: [daily]}",
+            "a: {entrypoint: spark_magic.py, group: governance, needs: [], schedules: [daily]}",
             "unknown entrypoint 'spark_magic.py'",
         ),
-        ("a: {entrypoint: stream.py, group: g, needs: [], schedules: [daily]}", "stream.py does not exist"),
         (
-            "a: {entrypoint: transform.py, group: g, needs: [], schedules: [weekly]}",
+            "a: {entrypoint: stream.py, group: governance, needs: [], schedules: [daily]}",
+            "stream.py does not exist",
+        ),
+        (
+            "a: {entrypoint: transform.py, group: governance, needs: [], schedules: [weekly]}",
             "unknown schedule(s) ['weekly']",
         ),
         (
-            "a: {entrypoint: transform.py, group: g, needs: [], schedules: [daily], retries: 3}",
+            "a: {entrypoint: transform.py, group: governance, needs: [], schedules: [daily], retries: 3}",
             "unknown key(s) ['retries']",
         ),
         (
             """
-            a: {entrypoint: transform.py, group: g, needs: [], schedules: [daily]}
-            b: {entrypoint: transform.py, group: g, needs: [a], schedules: [daily, hourly]}
+            a: {entrypoint: transform.py, group: governance, needs: [], schedules: [daily]}
+            b: {entrypoint: transform.py, group: governance, needs: [a], schedules: [daily, hourly]}
             """,
             "job 'b' runs on ['hourly'] but needs 'a'",
         ),
         (
-            "a: {entrypoint: transform.py, group: g, needs: [], schedules: [daily], backfill_args: [x]}",
+            "a: {entrypoint: transform.py, group: governance, needs: [], schedules: [daily], backfill_args: [x]}",
             "'args' and 'backfill_args' must be mappings",
         ),
     ],
@@ -104,7 +107,7 @@ def test_inconsistent_graph_is_refused_with_a_clear_error(tmp_path, entrypoints,
 
 def test_unknown_schedule_and_job_in_only_are_refused(tmp_path, entrypoints):
     pipe = load_pipeline(
-        _write(tmp_path, "a: {entrypoint: transform.py, group: g, needs: [], schedules: [daily]}"),
+        _write(tmp_path, "a: {entrypoint: transform.py, group: governance, needs: [], schedules: [daily]}"),
         entrypoints,
     )
     with pytest.raises(PipelineError, match="unknown schedule 'weekly'"):

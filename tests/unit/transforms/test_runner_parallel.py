@@ -67,7 +67,7 @@ def pipeline(tmp_path, monkeypatch):
 
 def _job(name, needs=(), sleep=0.0, fail="no"):
     return (
-        f"{name}: {{entrypoint: transform.py, args: {{sleep: {sleep}, fail: '{fail}'}}, group: g, "
+        f"{name}: {{entrypoint: transform.py, args: {{sleep: {sleep}, fail: '{fail}'}}, group: governance, "
         f"needs: [{', '.join(needs)}], schedules: [daily]}}\n"
     )
 
