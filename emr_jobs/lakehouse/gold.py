@@ -424,16 +424,36 @@ def build_candidates(
     return out
 
 
-def _only(df: DataFrame, keys: DataFrame, col: str) -> DataFrame:
-    """Rows of ``df`` whose ``col`` is among ``keys`` (a one-column frame)."""
-    return df.join(keys.select(F.col(keys.columns[0]).alias(col)), col, "left_semi")
+@dataclass(frozen=True)
+class KeySet:
+    """Distinct key values, materialised (column ``k``), and whether they are few enough to broadcast. The
+    broadcast hint goes on each join that reads the set, never on the set itself: a hinted frame inside a
+    union or a MERGE source makes Spark warn that the hint "is not part of a join relation"."""
+
+    frame: DataFrame
+    small: bool
+
+    def named(self, col: str) -> DataFrame:
+        return self.frame.select(F.col("k").alias(col))
 
 
-def _without(df: DataFrame, keys: DataFrame, col: str) -> DataFrame:
-    return df.join(keys.select(F.col(keys.columns[0]).alias(col)), col, "left_anti")
+def _join_side(keys: DataFrame | KeySet, col: str) -> DataFrame:
+    if isinstance(keys, KeySet):
+        side = keys.named(col)
+        return F.broadcast(side) if keys.small else side
+    return keys.select(F.col(keys.columns[0]).alias(col))
 
 
-def _replaced(current: DataFrame, recomputed: DataFrame, keys: DataFrame, col: str) -> DataFrame:
+def _only(df: DataFrame, keys: DataFrame | KeySet, col: str) -> DataFrame:
+    """Rows of ``df`` whose ``col`` is among ``keys`` (a key set or a one-column frame)."""
+    return df.join(_join_side(keys, col), col, "left_semi")
+
+
+def _without(df: DataFrame, keys: DataFrame | KeySet, col: str) -> DataFrame:
+    return df.join(_join_side(keys, col), col, "left_anti")
+
+
+def _replaced(current: DataFrame, recomputed: DataFrame, keys: DataFrame | KeySet, col: str) -> DataFrame:
     """The table ``current`` would be with the rows of ``keys`` replaced by ``recomputed``."""
     return _without(current, keys, col).unionByName(recomputed)
 
@@ -455,16 +475,17 @@ def build_increment(
     table. Applied to the same silver, this gives the rows ``build_candidates`` gives — the e2e tests
     compare the two."""
 
-    def keys(*frames: DataFrame) -> DataFrame:
-        out = frames[0].select(F.col(frames[0].columns[0]).alias("k"))
-        for f in frames[1:]:
+    def keys(*frames: DataFrame | KeySet) -> KeySet:
+        plain = [f.frame if isinstance(f, KeySet) else f for f in frames]
+        out = plain[0].select(F.col(plain[0].columns[0]).alias("k"))
+        for f in plain[1:]:
             out = out.unionByName(f.select(F.col(f.columns[0]).alias("k")))
         # materialised with its lineage cut: key sets are read by several frames, and the plans that
         # reference them (and each other) would otherwise grow until printing one exhausts the driver.
         # A checkpoint carries no size estimate, so say when a set is small enough to broadcast: the
         # semi/anti joins against whole tables then read each table once, without shuffling it.
         out = out.where(F.col("k").isNotNull()).distinct().localCheckpoint()
-        return F.broadcast(out) if out.count() <= BROADCAST_KEYS else out
+        return KeySet(out, out.count() <= BROADCAST_KEYS)
 
     orders = read_silver("orders")
     out = {"dim_date": stage("dim_date", _dim_date_candidate(spark, orders))}
@@ -476,7 +497,7 @@ def build_increment(
             _only(read_silver("products"), products, "product_id"),
             _only(read_silver("vendor_catalog"), products, "product_id"),
         ),
-        scope=products.select(F.col("k").alias("product_id")),
+        scope=products.named("product_id"),
     )
     out["dim_product"] = stage(
         "dim_product", _replaced(read_gold("dim_product"), dim_product, products, "product_id")
@@ -509,7 +530,7 @@ def build_increment(
             _only(out["dim_customer"], keys(affected.select("customer_id")), "customer_id"),
             out["dim_product"],
         ),
-        scope=recomputed_orders.select(F.col("k").alias("order_id")),
+        scope=recomputed_orders.named("order_id"),
     )
     out["fact_orders"] = stage("fact_orders", _replaced(current_fact, fact, recomputed_orders, "order_id"))
     before = _only(current_fact, recomputed_orders, "order_id")  # the same orders as gold had them
@@ -542,7 +563,7 @@ def build_increment(
             _only(read_silver("realtime_events"), touched, "customer_id"),
             _only(read_silver("sf_opportunities"), accounts, "account_id"),
         ),
-        scope=touched.select(F.col("k").alias("customer_id")),
+        scope=touched.named("customer_id"),
     )
     out["customer_360"] = stage(
         "customer_360", _replaced(read_gold("customer_360"), c360, touched, "customer_id")

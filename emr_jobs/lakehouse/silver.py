@@ -471,9 +471,13 @@ def _watermark_filter(df: DataFrame, watermark: str | None) -> DataFrame:
     return df.where(F.col("_ingested_at") > F.to_timestamp(F.lit(watermark)))
 
 
-def _max_ingested(df: DataFrame) -> str | None:
-    row = df.agg(F.date_format(F.max("_ingested_at"), "yyyy-MM-dd HH:mm:ss.SSSSSS").alias("m")).collect()[0]
-    return row["m"]
+def _count_and_max_ingested(df: DataFrame) -> tuple[int, str | None]:
+    """Rows of ``df`` and its latest ``_ingested_at`` (the next watermark), in one pass."""
+    row = df.agg(
+        F.count(F.lit(1)).alias("n"),
+        F.date_format(F.max("_ingested_at"), "yyyy-MM-dd HH:mm:ss.SSSSSS").alias("m"),
+    ).collect()[0]
+    return row["n"], row["m"]
 
 
 MODES = ("incremental", "full", "backfill")
@@ -532,7 +536,7 @@ def build_silver(
         watermark = ctx.state.get_watermark(JOB, spec.table) if mode == "incremental" else None
         raw = _bronze_rows(io.read(spark, cfg, "bronze", spec.table), mode, watermark, since, until).persist()
         try:
-            rows_in = raw.count()
+            rows_in, max_ingested = _count_and_max_ingested(raw)
             if rows_in == 0:
                 ctx.log.info(
                     "nothing new past the watermark", extra={"table": spec.table, "watermark": watermark}
@@ -595,7 +599,7 @@ def build_silver(
             finally:
                 checked.unpersist()
             # a backfill re-derives history: the incremental position stays where it is
-            new_wm = None if mode == "backfill" else _max_ingested(raw)
+            new_wm = None if mode == "backfill" else max_ingested
             if new_wm and (watermark is None or new_wm > watermark):
                 ctx.state.set_watermark(JOB, spec.table, new_wm)
             return acc
