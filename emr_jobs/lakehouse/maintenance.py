@@ -32,6 +32,7 @@ class MaintenanceError(RuntimeError):
 @dataclass(frozen=True)
 class MaintenanceConfig:
     retention_hours: float
+    quarantine_retention_days: int
     layers: tuple[str, ...]
     zorder: dict[str, tuple[str, ...]]  # "<layer>/<table>" -> columns
     small_file_bytes: int
@@ -47,7 +48,7 @@ def load_config(path: Path = MAINTENANCE_FILE) -> MaintenanceConfig:
         raise ConfigError(f"maintenance config not found: {path}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{origin}: expected a mapping")
-    unknown = sorted(set(raw) - {"vacuum", "optimize", "health", "backfill"})
+    unknown = sorted(set(raw) - {"vacuum", "quarantine", "optimize", "health", "backfill"})
     if unknown:
         raise ConfigError(f"{origin}: unknown key(s) {unknown}")
 
@@ -62,6 +63,9 @@ def load_config(path: Path = MAINTENANCE_FILE) -> MaintenanceConfig:
     retention = float(get("vacuum", "retention_hours", (int, float)))
     if retention < 0:
         raise ConfigError(f"{origin}: key 'vacuum.retention_hours' must be >= 0")
+    quarantine_days = get("quarantine", "retention_days", int)
+    if quarantine_days < 1:
+        raise ConfigError(f"{origin}: key 'quarantine.retention_days' must be >= 1, got {quarantine_days}")
     layers = tuple(get("optimize", "layers", list, []))
     bad = [x for x in layers if x not in LAYERS]
     if bad:
@@ -76,6 +80,7 @@ def load_config(path: Path = MAINTENANCE_FILE) -> MaintenanceConfig:
         zorder[ref] = tuple(cols)
     return MaintenanceConfig(
         retention_hours=retention,
+        quarantine_retention_days=quarantine_days,
         layers=layers,
         zorder=zorder,
         small_file_bytes=int(get("health", "small_file_bytes", int, 32 * 1024 * 1024)),
@@ -216,6 +221,21 @@ def vacuum(
     finally:
         spark.conf.set(conf_key, previous)
     return out
+
+
+def purge_quarantine(spark, cfg: Config, mcfg: MaintenanceConfig, today: date) -> dict[str, Any]:
+    """Delete the quarantined rows of runs whose execution date is more than ``quarantine.retention_days``
+    before ``today`` (the maintenance run's execution date, so a re-run deletes the same rows: none)."""
+    from lakehouse import tables as io
+    from lakehouse.silver import QUARANTINE_TABLE
+
+    cutoff = today - timedelta(days=mcfg.quarantine_retention_days)
+    deleted = 0
+    if io.exists(spark, cfg, "quarantine", QUARANTINE_TABLE):
+        deleted = io.delete_where(
+            spark, cfg, "quarantine", QUARANTINE_TABLE, f"_execution_date < DATE'{cutoff}'"
+        )
+    return {"table": f"quarantine.{QUARANTINE_TABLE}", "before": cutoff.isoformat(), "rows_deleted": deleted}
 
 
 def _file_count(spark, path: str) -> int:

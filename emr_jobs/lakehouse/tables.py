@@ -471,6 +471,20 @@ def overwrite(
         return _last_written(spark, cfg, layer, table)
 
 
+def delete_where(spark, cfg, layer: str, table: str, condition: str) -> int:
+    """DELETE the rows matching the SQL ``condition``; the number deleted (0: nothing matched, no commit)."""
+    from delta.tables import DeltaTable
+
+    p = path(cfg, layer, table)
+    with _writing(p):
+        before = version(spark, cfg, layer, table)
+        _retry_conflicts(lambda: DeltaTable.forPath(spark, p).delete(condition), f"{layer}.{table} delete")
+        last = history(spark, cfg, layer, table, limit=1)[0]
+    if last["version"] == before or last["operation"] != "DELETE":
+        return 0
+    return int((last.get("operationMetrics") or {}).get("numDeletedRows", 0))
+
+
 def _holds_exactly(spark, cfg, layer: str, table: str, df) -> bool:
     if not exists(spark, cfg, layer, table):
         return False

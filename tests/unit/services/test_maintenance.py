@@ -33,20 +33,57 @@ def small_lake(spark, tmp_lake):
 def test_config_file_is_valid_and_zorder_columns_exist_in_contracts():
     cfg = m.load_config()
     assert cfg.retention_hours >= 168 and cfg.zorder["gold/fact_orders"] == ("customer_sk", "product_sk")
+    assert cfg.quarantine_retention_days >= 1
 
 
 def test_zorder_on_a_partition_column_is_refused(tmp_path):
     bad = tmp_path / "maintenance.yaml"
     bad.write_text(
-        "vacuum: {retention_hours: 168}\noptimize: {layers: [gold], zorder: {gold/fact_orders: [order_month]}}\n"
+        "vacuum: {retention_hours: 168}\nquarantine: {retention_days: 90}\noptimize: {layers: [gold], zorder: {gold/fact_orders: [order_month]}}\n"
     )
     with pytest.raises(ConfigError, match="partition columns"):
         m.load_config(bad)
     bad.write_text(
-        "vacuum: {retention_hours: 168}\noptimize: {layers: [gold], zorder: {gold/fact_orders: [nope]}}\n"
+        "vacuum: {retention_hours: 168}\nquarantine: {retention_days: 90}\noptimize: {layers: [gold], zorder: {gold/fact_orders: [nope]}}\n"
     )
     with pytest.raises(ConfigError, match=r"column\(s\) \['nope'\] not in glue/gold/fact_orders.yaml"):
         m.load_config(bad)
+
+
+def test_quarantine_retention_must_be_a_positive_number_of_days(tmp_path):
+    bad = tmp_path / "maintenance.yaml"
+    bad.write_text("vacuum: {retention_hours: 168}\noptimize: {layers: [gold]}\n")
+    with pytest.raises(ConfigError, match=r"'quarantine.retention_days' must be int"):
+        m.load_config(bad)
+    bad.write_text("vacuum: {retention_hours: 168}\nquarantine: {retention_days: 0}\n")
+    with pytest.raises(ConfigError, match=r"'quarantine.retention_days' must be >= 1, got 0"):
+        m.load_config(bad)
+
+
+def test_quarantine_rows_past_their_retention_are_deleted_and_a_rerun_deletes_nothing(spark, tmp_lake):
+    from lakehouse import tables as io
+
+    mcfg = replace(m.load_config(), quarantine_retention_days=30)
+    today = date(2024, 6, 30)
+    assert (
+        m.purge_quarantine(spark, tmp_lake, mcfg, today)["rows_deleted"] == 0
+    )  # no table yet: nothing to do
+    days = [date(2024, 1, 1), date(2024, 5, 30), date(2024, 5, 31), date(2024, 6, 30)]
+    _write(
+        spark,
+        tmp_lake,
+        "quarantine",
+        "quarantined_rows",
+        [("orders", "null_key", d) for d in days],
+        "source_table string, reason_code string, _execution_date date",
+    )
+    out = m.purge_quarantine(spark, tmp_lake, mcfg, today)
+    assert out == {"table": "quarantine.quarantined_rows", "before": "2024-05-31", "rows_deleted": 2}
+    left = io.read(spark, tmp_lake, "quarantine", "quarantined_rows")
+    assert sorted(r._execution_date for r in left.collect()) == [date(2024, 5, 31), date(2024, 6, 30)]
+    version = io.version(spark, tmp_lake, "quarantine", "quarantined_rows")
+    assert m.purge_quarantine(spark, tmp_lake, mcfg, today)["rows_deleted"] == 0
+    assert io.version(spark, tmp_lake, "quarantine", "quarantined_rows") == version  # no empty commit
 
 
 def test_optimize_zorders_configured_tables_and_compacts_others(spark, small_lake):
