@@ -17,42 +17,13 @@ from __future__ import annotations
 
 import logging
 
-from lakehouse import tables
+from lakehouse import quarantine, tables
 from lakehouse.accounting import Accounting
 from lakehouse.contracts import load_contract
 from lakehouse.metadata import Batch, metadata_columns
 from lakehouse.sources import SOURCES, WATERMARK_JOB, get_module
 
 log = logging.getLogger("lakehouse.bronze")
-QUARANTINE = ("quarantine", "quarantined_rows")
-QUARANTINE_KEYS = ["source_table", "_batch_id", "reason_code", "record_hash"]
-
-
-def write_quarantine(spark, cfg, qdf) -> int:
-    """Merge quarantine rows (identical rows of a batch collapse into one with ``occurrences``)."""
-    from pyspark.sql import functions as F
-
-    grouped = qdf.groupBy(*QUARANTINE_KEYS).agg(
-        F.first("reason").alias("reason"),
-        F.first("raw_record").alias("raw_record"),
-        F.count(F.lit(1)).cast("int").alias("occurrences"),
-        F.first("_source_system").alias("_source_system"),
-        F.first("_execution_date").alias("_execution_date"),
-        F.first("_ingested_at").alias("_ingested_at"),
-    )
-    contract = load_contract(*QUARANTINE)
-    grouped = grouped.select(*contract.column_names)
-    stats = tables.merge(
-        spark,
-        cfg,
-        *QUARANTINE,
-        grouped,
-        QUARANTINE_KEYS,
-        partition_by=contract.partition_by,
-        when_matched="ignore",
-        dedupe=False,
-    )
-    return stats.inserted
 
 
 def load_table(spark, cfg, table: str, df, batch: Batch) -> Accounting:
@@ -76,7 +47,7 @@ def load_table(spark, cfg, table: str, df, batch: Batch) -> Accounting:
         }
         quarantined = sum(by_reason.values())
         if quarantined:
-            write_quarantine(spark, cfg, quar)
+            quarantine.write(spark, cfg, quar)
         order_col = contract.watermark_column
         stats = tables.merge(
             spark,
@@ -137,7 +108,7 @@ def _refuse_files(spark, cfg, state, refused: list[dict], batch: Batch) -> Accou
         rows, "source_table string, reason_code string, reason string, raw_record string"
     )
     df = df.withColumns({"record_hash": F.sha2("raw_record", 256), **{k: v for k, v in meta.items()}})
-    write_quarantine(spark, cfg, df)
+    quarantine.write(spark, cfg, df)
     for r in refused:
         state.record_file("s3_landing", r["key"], r["etag"])
         log.warning("refused landing file %s: %s", r["key"], r["reason"])

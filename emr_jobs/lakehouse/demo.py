@@ -125,12 +125,13 @@ def table_rows(spark, cfg) -> list[dict[str, Any]]:
 def quarantine_by_reason(spark, cfg) -> list[dict[str, Any]]:
     from pyspark.sql import functions as F
 
+    from lakehouse import quarantine
     from lakehouse import tables as io
 
-    if not io.exists(spark, cfg, "quarantine", "quarantined_rows"):
+    if not io.exists(spark, cfg, quarantine.LAYER, quarantine.TABLE):
         return []
     rows = (
-        io.read(spark, cfg, "quarantine", "quarantined_rows")
+        io.read(spark, cfg, quarantine.LAYER, quarantine.TABLE)
         .groupBy("source_table", "reason_code")
         .agg(F.sum("occurrences").alias("rows"))
         .orderBy("source_table", "reason_code")

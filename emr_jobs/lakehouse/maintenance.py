@@ -226,16 +226,20 @@ def vacuum(
 def purge_quarantine(spark, cfg: Config, mcfg: MaintenanceConfig, today: date) -> dict[str, Any]:
     """Delete the quarantined rows of runs whose execution date is more than ``quarantine.retention_days``
     before ``today`` (the maintenance run's execution date, so a re-run deletes the same rows: none)."""
+    from lakehouse import quarantine
     from lakehouse import tables as io
-    from lakehouse.silver import QUARANTINE_TABLE
 
     cutoff = today - timedelta(days=mcfg.quarantine_retention_days)
     deleted = 0
-    if io.exists(spark, cfg, "quarantine", QUARANTINE_TABLE):
+    if io.exists(spark, cfg, quarantine.LAYER, quarantine.TABLE):
         deleted = io.delete_where(
-            spark, cfg, "quarantine", QUARANTINE_TABLE, f"_execution_date < DATE'{cutoff}'"
+            spark, cfg, quarantine.LAYER, quarantine.TABLE, f"_execution_date < DATE'{cutoff}'"
         )
-    return {"table": f"quarantine.{QUARANTINE_TABLE}", "before": cutoff.isoformat(), "rows_deleted": deleted}
+    return {
+        "table": f"{quarantine.LAYER}.{quarantine.TABLE}",
+        "before": cutoff.isoformat(),
+        "rows_deleted": deleted,
+    }
 
 
 def _file_count(spark, path: str) -> int:

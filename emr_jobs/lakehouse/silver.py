@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from lakehouse import quarantine
 from lakehouse.accounting import Accounting
 from lakehouse.concurrency import TABLES_AT_ONCE, run_all
 
@@ -33,7 +34,6 @@ JOB = "bronze_to_silver"
 REJECT = "_reject_reason"
 REJECT_DETAIL = "_reject_detail"
 META_KEEP = ("_batch_id", "_ingested_at", "_source_system")
-QUARANTINE_TABLE = "quarantined_rows"
 
 
 @dataclass(frozen=True)
@@ -561,17 +561,7 @@ def build_silver(
                 quarantined = {k: v for k, v in by_reason.items() if k is not None}
                 n_bad = sum(quarantined.values())
                 if n_bad:
-                    # the one quarantine table of every stage; keys make a re-run insert nothing
-                    io.merge(
-                        spark,
-                        cfg,
-                        "quarantine",
-                        QUARANTINE_TABLE,
-                        bad,
-                        list(load_contract("quarantine", QUARANTINE_TABLE).business_key),
-                        partition_by=load_contract("quarantine", QUARANTINE_TABLE).partition_by,
-                        when_matched="ignore",
-                    )
+                    quarantine.write(spark, cfg, bad)  # the one quarantine table of every stage
                 stats = io.merge(
                     spark,
                     cfg,
