@@ -436,24 +436,21 @@ class KeySet:
     def named(self, col: str) -> DataFrame:
         return self.frame.select(F.col("k").alias(col))
 
-
-def _join_side(keys: DataFrame | KeySet, col: str) -> DataFrame:
-    if isinstance(keys, KeySet):
-        side = keys.named(col)
-        return F.broadcast(side) if keys.small else side
-    return keys.select(F.col(keys.columns[0]).alias(col))
+    def join_side(self, col: str) -> DataFrame:
+        side = self.named(col)
+        return F.broadcast(side) if self.small else side
 
 
-def _only(df: DataFrame, keys: DataFrame | KeySet, col: str) -> DataFrame:
-    """Rows of ``df`` whose ``col`` is among ``keys`` (a key set or a one-column frame)."""
-    return df.join(_join_side(keys, col), col, "left_semi")
+def _only(df: DataFrame, keys: KeySet, col: str) -> DataFrame:
+    """Rows of ``df`` whose ``col`` is among ``keys``."""
+    return df.join(keys.join_side(col), col, "left_semi")
 
 
-def _without(df: DataFrame, keys: DataFrame | KeySet, col: str) -> DataFrame:
-    return df.join(_join_side(keys, col), col, "left_anti")
+def _without(df: DataFrame, keys: KeySet, col: str) -> DataFrame:
+    return df.join(keys.join_side(col), col, "left_anti")
 
 
-def _replaced(current: DataFrame, recomputed: DataFrame, keys: DataFrame | KeySet, col: str) -> DataFrame:
+def _replaced(current: DataFrame, recomputed: DataFrame, keys: KeySet, col: str) -> DataFrame:
     """The table ``current`` would be with the rows of ``keys`` replaced by ``recomputed``."""
     return _without(current, keys, col).unionByName(recomputed)
 

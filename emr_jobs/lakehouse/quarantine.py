@@ -11,8 +11,9 @@ LAYER, TABLE = "quarantine", "quarantined_rows"
 
 
 def write(spark, cfg, rows) -> int:
-    """Merge quarantine rows; identical rows of a batch collapse into one with ``occurrences``, and the
-    contract's business key makes a re-run of the batch insert nothing. Returns the rows inserted."""
+    """Merge quarantine rows, one per refused row (an ``occurrences`` column of ``rows`` is not read):
+    identical rows of a batch collapse into one with ``occurrences``, and the contract's business key makes a
+    re-run of the batch insert nothing. Returns the rows inserted."""
     from pyspark.sql import functions as F
 
     contract = load_contract(LAYER, TABLE)
@@ -20,9 +21,7 @@ def write(spark, cfg, rows) -> int:
     grouped = rows.groupBy(*keys).agg(
         F.first("reason").alias("reason"),
         F.first("raw_record").alias("raw_record"),
-        F.sum("occurrences").cast("int").alias("occurrences")
-        if "occurrences" in rows.columns
-        else F.count(F.lit(1)).cast("int").alias("occurrences"),
+        F.count(F.lit(1)).cast("int").alias("occurrences"),
         F.first("_source_system").alias("_source_system"),
         F.first("_execution_date").alias("_execution_date"),
         F.first("_ingested_at").alias("_ingested_at"),

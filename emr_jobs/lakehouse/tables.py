@@ -375,7 +375,7 @@ def merge(
                 # markers for the scope's keys the (whole, pre-``changed_only``) frame lacks: matched -> delete
                 if isinstance(delete_missing, str):
                     scope = target.toDF().select(*keys)
-                else:  # small; materialised, which also drops a broadcast hint Spark cannot use on this side
+                else:  # small: materialised once, whatever lineage the caller built it from
                     scope = delete_missing.select(*keys).localCheckpoint()
                 held = latest.select(*[F.col(k).alias(f"__held{i}") for i, k in enumerate(keys)])
                 same = [F.col(k).eqNullSafe(F.col(f"__held{i}")) for i, k in enumerate(keys)]
