@@ -4,7 +4,7 @@
         --config-uri s3://<artifacts>/config/job_config.json --task optimize_vacuum
 
 Tasks (settings in emr_jobs/conf/maintenance.yaml):
-  optimize_vacuum   delete quarantined rows older than quarantine.retention_days, OPTIMIZE every Delta
+  optimize_vacuum   delete the rows `retention` expires (quarantine, DQ results), OPTIMIZE every Delta
                     table (Z-ORDER BY where configured), then VACUUM with the configured retention
                     (< 168 h refused unless --allow-short-retention)
   health            table-health report (files, sizes, versions) -> <lake>/audit/health/<date>/
@@ -65,8 +65,8 @@ def body(ctx):
     if task == "optimize_vacuum":
         # refuse an unsafe retention before OPTIMIZE rewrites anything
         m.vacuum_retention(mcfg, ctx.args.retention_hours, ctx.args.allow_short_retention)
-        # expired quarantine rows first: OPTIMIZE then compacts what is left and VACUUM removes their files
-        purged = m.purge_quarantine(ctx.spark, ctx.cfg, mcfg, ctx.execution_date)
+        # expired rows first: OPTIMIZE then compacts what is left and VACUUM removes their files
+        expired = m.expire_rows(ctx.spark, ctx.cfg, mcfg, ctx.execution_date)
         optimized = m.optimize(ctx.spark, ctx.cfg, mcfg)
         vacuumed = m.vacuum(
             ctx.spark,
@@ -77,9 +77,9 @@ def body(ctx):
         )
         ctx.log.info(
             "maintenance done",
-            extra={"quarantine_purged": purged, "optimized": optimized, "vacuumed": vacuumed},
+            extra={"rows_expired": expired, "optimized": optimized, "vacuumed": vacuumed},
         )
-        return {"quarantine_purged": purged, "optimized": optimized, "vacuumed": vacuumed}
+        return {"rows_expired": expired, "optimized": optimized, "vacuumed": vacuumed}
     if task == "health":
         report = m.table_health(ctx.spark, ctx.cfg, mcfg)
         path = m.write_health(ctx.cfg, report, ctx.execution_date, ctx.run_id)

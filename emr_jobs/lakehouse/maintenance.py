@@ -30,9 +30,23 @@ class MaintenanceError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class RowRetention:
+    """Rows of ``<layer>/<table>`` whose ``column`` (a date or timestamp) is more than ``days`` old expire."""
+
+    layer: str
+    table: str
+    column: str
+    days: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.layer}/{self.table}"
+
+
+@dataclass(frozen=True)
 class MaintenanceConfig:
     retention_hours: float
-    quarantine_retention_days: int
+    row_retention: tuple[RowRetention, ...]
     layers: tuple[str, ...]
     zorder: dict[str, tuple[str, ...]]  # "<layer>/<table>" -> columns
     small_file_bytes: int
@@ -48,7 +62,7 @@ def load_config(path: Path = MAINTENANCE_FILE) -> MaintenanceConfig:
         raise ConfigError(f"maintenance config not found: {path}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{origin}: expected a mapping")
-    unknown = sorted(set(raw) - {"vacuum", "quarantine", "optimize", "health", "backfill"})
+    unknown = sorted(set(raw) - {"vacuum", "retention", "optimize", "health", "backfill"})
     if unknown:
         raise ConfigError(f"{origin}: unknown key(s) {unknown}")
 
@@ -63,9 +77,7 @@ def load_config(path: Path = MAINTENANCE_FILE) -> MaintenanceConfig:
     retention = float(get("vacuum", "retention_hours", (int, float)))
     if retention < 0:
         raise ConfigError(f"{origin}: key 'vacuum.retention_hours' must be >= 0")
-    quarantine_days = get("quarantine", "retention_days", int)
-    if quarantine_days < 1:
-        raise ConfigError(f"{origin}: key 'quarantine.retention_days' must be >= 1, got {quarantine_days}")
+    row_retention = _row_retention(raw.get("retention"), origin)
     layers = tuple(get("optimize", "layers", list, []))
     bad = [x for x in layers if x not in LAYERS]
     if bad:
@@ -80,13 +92,46 @@ def load_config(path: Path = MAINTENANCE_FILE) -> MaintenanceConfig:
         zorder[ref] = tuple(cols)
     return MaintenanceConfig(
         retention_hours=retention,
-        quarantine_retention_days=quarantine_days,
+        row_retention=row_retention,
         layers=layers,
         zorder=zorder,
         small_file_bytes=int(get("health", "small_file_bytes", int, 32 * 1024 * 1024)),
         min_files=int(get("health", "min_files", int, 16)),
         backfill_max_days=int(get("backfill", "max_days", int, 366)),
     )
+
+
+def _row_retention(section: Any, origin: str) -> tuple[RowRetention, ...]:
+    """``retention: {<layer>/<table>: {column, days}}``: each column a date/timestamp of the table's contract,
+    days >= 1; the quarantine table must be listed (its rows hold source rows verbatim)."""
+    from lakehouse import contracts, quarantine
+
+    if not isinstance(section, dict):
+        raise ConfigError(f"{origin}: key 'retention' must map '<layer>/<table>' to {{column, days}}")
+    out = []
+    for ref, spec in section.items():
+        where = f"{origin}: key 'retention.{ref}'"
+        if not isinstance(ref, str) or ref.count("/") != 1:
+            raise ConfigError(f"{origin}: key 'retention' entry {ref!r} must be '<layer>/<table>'")
+        if not isinstance(spec, dict) or set(spec) != {"column", "days"}:
+            raise ConfigError(f"{where} must be {{column: <date column>, days: <n>}}, got {spec!r}")
+        days = spec["days"]
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ConfigError(f"{where}.days must be a whole number of days >= 1, got {days!r}")
+        layer, table = ref.split("/")
+        try:
+            column = contracts.load_contract(layer, table).column(spec["column"])
+        except (contracts.ContractError, KeyError) as exc:
+            raise ConfigError(f"{where}.column: {exc}") from exc
+        if column.type not in ("date", "timestamp"):
+            raise ConfigError(f"{where}.column: {column.name} is {column.type}, not a date or timestamp")
+        out.append(RowRetention(layer, table, column.name, days))
+    if f"{quarantine.LAYER}/{quarantine.TABLE}" not in {r.ref for r in out}:
+        raise ConfigError(
+            f"{origin}: key 'retention' must list {quarantine.LAYER}/{quarantine.TABLE}: quarantined rows keep "
+            "source rows verbatim (PII included)"
+        )
+    return tuple(out)
 
 
 def _check_zorder_columns(ref: str, cols: list[str], origin: str) -> None:
@@ -223,23 +268,21 @@ def vacuum(
     return out
 
 
-def purge_quarantine(spark, cfg: Config, mcfg: MaintenanceConfig, today: date) -> dict[str, Any]:
-    """Delete the quarantined rows of runs whose execution date is more than ``quarantine.retention_days``
-    before ``today`` (the maintenance run's execution date, so a re-run deletes the same rows: none)."""
-    from lakehouse import quarantine
+def expire_rows(spark, cfg: Config, mcfg: MaintenanceConfig, today: date) -> list[dict[str, Any]]:
+    """Delete the rows ``retention`` expires: those whose date column is more than the table's days before
+    ``today`` (the maintenance run's execution date, so a re-run deletes the same rows: none, and commits
+    nothing). A table not written yet is skipped."""
     from lakehouse import tables as io
 
-    cutoff = today - timedelta(days=mcfg.quarantine_retention_days)
-    deleted = 0
-    if io.exists(spark, cfg, quarantine.LAYER, quarantine.TABLE):
-        deleted = io.delete_where(
-            spark, cfg, quarantine.LAYER, quarantine.TABLE, f"_execution_date < DATE'{cutoff}'"
-        )
-    return {
-        "table": f"{quarantine.LAYER}.{quarantine.TABLE}",
-        "before": cutoff.isoformat(),
-        "rows_deleted": deleted,
-    }
+    out = []
+    for r in mcfg.row_retention:
+        cutoff = today - timedelta(days=r.days)
+        deleted = 0
+        if io.exists(spark, cfg, r.layer, r.table):
+            # a date literal compares with a timestamp column as its midnight
+            deleted = io.delete_where(spark, cfg, r.layer, r.table, f"`{r.column}` < DATE'{cutoff}'")
+        out.append({"table": f"{r.layer}.{r.table}", "before": cutoff.isoformat(), "rows_deleted": deleted})
+    return out
 
 
 def _file_count(spark, path: str) -> int:

@@ -1,6 +1,6 @@
 """The one quarantine table (``glue/quarantine/quarantined_rows.yaml``): rows a contract (bronze) or a rule
 (silver) refused, kept verbatim with a reason code and the batch that refused them. Every stage writes it
-through ``write``; maintenance expires it (``lakehouse.maintenance.purge_quarantine``)."""
+through ``write``; maintenance expires it (``lakehouse.maintenance.expire_rows``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""athena_sql views: the columns each view declares (what Terraform writes into the Glue view) are the
-columns its SELECT really produces over the contract tables, and no view exposes a PII column — analysts
-get SELECT on every view of their layers (modules/lakeformation)."""
+"""athena_sql: every named query and view reads only tables and columns its Glue database holds (the contract
+tables, shaped by glue/<layer>/*.yaml, the files Terraform turns into Glue tables); the columns each view
+declares (what Terraform writes into the Glue view) are the columns its SELECT really produces, and no view
+exposes a PII column — analysts get SELECT on every view of their layers (modules/lakeformation)."""
 
 import re
 from pathlib import Path
@@ -16,7 +17,48 @@ VIEW = re.compile(
 COLUMN = re.compile(r"^--\s*column:\s*([a-z_][a-z0-9_]*)\s+(\S+)\s*$", re.M)
 LAYER = re.compile(r"^--\s*database:\s*([a-z]+)\s*$", re.M)
 
-VIEW_FILES = sorted(p for p in SQL_DIR.glob("*.sql") if VIEW.search(p.read_text()))
+SQL_FILES = sorted(SQL_DIR.glob("*.sql"))
+VIEW_FILES = [p for p in SQL_FILES if VIEW.search(p.read_text())]
+
+
+@pytest.fixture
+def athena_dialect(spark):
+    """Spark in ANSI mode with double-quoted identifiers parses the SQL Athena (Trino) and Spark share; the
+    shipped queries keep to it, so Spark's analyser can check their tables and columns here."""
+    keys = ("spark.sql.ansi.enabled", "spark.sql.ansi.doubleQuotedIdentifiers")
+    before = {k: spark.conf.get(k, "false") for k in keys}
+    for k in keys:
+        spark.conf.set(k, "true")
+    yield spark
+    for k, v in before.items():
+        spark.conf.set(k, v)
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: p.stem)
+def test_every_query_reads_only_what_its_glue_database_holds(athena_dialect, path):
+    spark, text = athena_dialect, path.read_text()
+    layer = LAYER.search(text)
+    assert layer, f"{path.name}: says which Glue database it runs in ('-- database: <layer>')"
+    contracts = all_contracts(layer.group(1))
+    assert contracts, (
+        f"{path.name}: database {layer.group(1)!r} has no contract tables (glue/{layer.group(1)}/)"
+    )
+    for c in contracts:
+        spark.createDataFrame([], c.spark_schema(with_metadata=c.carries_metadata)).createOrReplaceTempView(
+            c.table
+        )
+    for other in VIEW_FILES:  # a query may read a view of its database
+        other_text = other.read_text()
+        if other != path and LAYER.search(other_text).group(1) == layer.group(1):
+            view, select = VIEW.search(other_text).groups()
+            spark.sql(select).createOrReplaceTempView(view)
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    view = VIEW.search(body)
+    sql = view.group(2) if view else body.strip().rstrip(";")
+    try:
+        spark.sql(sql).schema  # noqa: B018 - analysis resolves every table and column
+    except Exception as exc:  # AnalysisException / ParseException: name what is wrong
+        pytest.fail(f"{path.name} does not resolve against the {layer.group(1)} contract tables: {exc}")
 
 
 def test_the_shipped_views_are_found():

@@ -7,35 +7,21 @@ import json
 from lakehouse.dq.engine import RESULTS_TABLE, SuiteResult
 from lakehouse.lakefiles import read_lake_text, write_lake_text
 
-RESULTS_SCHEMA = (
-    "run_id string, suite string, execution_date date, evaluated_at timestamp, `table` string, "
-    "`check` string, name string, `column` string, severity string, passed boolean, observed double, "
-    "failed_rows bigint, total_rows bigint, threshold string, message string"
-)
-
 
 def results_frame(spark, result: SuiteResult):
-    rows = [
-        (
-            result.run_id,
-            result.suite,
-            result.execution_date,
-            result.evaluated_at.replace(tzinfo=None),
-            r.table,
-            r.check,
-            r.name,
-            r.column,
-            r.severity,
-            r.passed,
-            r.observed,
-            r.failed_rows,
-            r.total_rows,
-            r.threshold,
-            r.message,
-        )
-        for r in result.results
-    ]
-    return spark.createDataFrame(rows, RESULTS_SCHEMA)
+    """The suite's rows, shaped by the table's contract (glue/audit/dq_results.yaml: the same file Terraform
+    turns into the Glue table Athena's dq_failures_by_day query reads)."""
+    from lakehouse.contracts import load_contract
+
+    schema = load_contract(*RESULTS_TABLE).spark_schema()
+    run = {
+        "run_id": result.run_id,
+        "suite": result.suite,
+        "execution_date": result.execution_date,
+        "evaluated_at": result.evaluated_at.replace(tzinfo=None),
+    }
+    rows = [{**run, **r.to_dict()} for r in result.results]
+    return spark.createDataFrame([tuple(row[f.name] for f in schema.fields) for row in rows], schema)
 
 
 def write_results(spark, cfg, result: SuiteResult) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -33,41 +33,65 @@ def small_lake(spark, tmp_lake):
 def test_config_file_is_valid_and_zorder_columns_exist_in_contracts():
     cfg = m.load_config()
     assert cfg.retention_hours >= 168 and cfg.zorder["gold/fact_orders"] == ("customer_sk", "product_sk")
-    assert cfg.quarantine_retention_days >= 1
+    assert {r.ref: (r.column, r.days) for r in cfg.row_retention} == {
+        "quarantine/quarantined_rows": ("_execution_date", 90),
+        "audit/dq_results": ("execution_date", 400),
+    }
 
 
 def test_zorder_on_a_partition_column_is_refused(tmp_path):
     bad = tmp_path / "maintenance.yaml"
     bad.write_text(
-        "vacuum: {retention_hours: 168}\nquarantine: {retention_days: 90}\noptimize: {layers: [gold], zorder: {gold/fact_orders: [order_month]}}\n"
+        "vacuum: {retention_hours: 168}\nretention: {quarantine/quarantined_rows: {column: _execution_date, days: 90}}\noptimize: {layers: [gold], zorder: {gold/fact_orders: [order_month]}}\n"
     )
     with pytest.raises(ConfigError, match="partition columns"):
         m.load_config(bad)
     bad.write_text(
-        "vacuum: {retention_hours: 168}\nquarantine: {retention_days: 90}\noptimize: {layers: [gold], zorder: {gold/fact_orders: [nope]}}\n"
+        "vacuum: {retention_hours: 168}\nretention: {quarantine/quarantined_rows: {column: _execution_date, days: 90}}\noptimize: {layers: [gold], zorder: {gold/fact_orders: [nope]}}\n"
     )
     with pytest.raises(ConfigError, match=r"column\(s\) \['nope'\] not in glue/gold/fact_orders.yaml"):
         m.load_config(bad)
 
 
-def test_quarantine_retention_must_be_a_positive_number_of_days(tmp_path):
+@pytest.mark.parametrize(
+    ("retention", "error"),
+    [
+        (None, r"key 'retention' must map '<layer>/<table>' to \{column, days\}"),
+        ("{audit/dq_results: {column: execution_date, days: 400}}", r"must list quarantine/quarantined_rows"),
+        ("{quarantine/quarantined_rows: {column: _execution_date, days: 0}}", r"days must be .* >= 1, got 0"),
+        (
+            "{quarantine/quarantined_rows: {column: _execution_date}}",
+            r"must be \{column: <date column>, days",
+        ),
+        ("{quarantine/quarantined_rows: {column: reason, days: 9}}", r"column: reason is string, not a date"),
+        ("{quarantine/quarantined_rows: {column: nope, days: 9}}", r"has no column 'nope'"),
+        ("{quarantine/nope: {column: _execution_date, days: 9}}", r"no contract for quarantine.nope"),
+    ],
+    ids=["missing", "no-quarantine", "zero-days", "no-days", "not-a-date", "unknown-column", "unknown-table"],
+)
+def test_row_retention_is_checked_before_anything_runs(tmp_path, retention, error):
     bad = tmp_path / "maintenance.yaml"
-    bad.write_text("vacuum: {retention_hours: 168}\noptimize: {layers: [gold]}\n")
-    with pytest.raises(ConfigError, match=r"'quarantine.retention_days' must be int"):
-        m.load_config(bad)
-    bad.write_text("vacuum: {retention_hours: 168}\nquarantine: {retention_days: 0}\n")
-    with pytest.raises(ConfigError, match=r"'quarantine.retention_days' must be >= 1, got 0"):
+    bad.write_text(
+        "vacuum: {retention_hours: 168}\noptimize: {layers: [gold]}\n"
+        + (f"retention: {retention}\n" if retention else "")
+    )
+    with pytest.raises(ConfigError, match=error):
         m.load_config(bad)
 
 
-def test_quarantine_rows_past_their_retention_are_deleted_and_a_rerun_deletes_nothing(spark, tmp_lake):
+def test_expired_rows_are_deleted_per_table_and_a_rerun_deletes_nothing(spark, tmp_lake):
     from lakehouse import tables as io
 
-    mcfg = replace(m.load_config(), quarantine_retention_days=30)
+    mcfg = replace(
+        m.load_config(),
+        row_retention=(
+            m.RowRetention("quarantine", "quarantined_rows", "_execution_date", 30),
+            m.RowRetention("audit", "dq_results", "evaluated_at", 10),  # a timestamp column
+        ),
+    )
     today = date(2024, 6, 30)
-    assert (
-        m.purge_quarantine(spark, tmp_lake, mcfg, today)["rows_deleted"] == 0
-    )  # no table yet: nothing to do
+    # no tables yet: nothing to do
+    assert [r["rows_deleted"] for r in m.expire_rows(spark, tmp_lake, mcfg, today)] == [0, 0]
     days = [date(2024, 1, 1), date(2024, 5, 30), date(2024, 5, 31), date(2024, 6, 30)]
     _write(
         spark,
@@ -77,13 +101,27 @@ def test_quarantine_rows_past_their_retention_are_deleted_and_a_rerun_deletes_no
         [("orders", "null_key", d) for d in days],
         "source_table string, reason_code string, _execution_date date",
     )
-    out = m.purge_quarantine(spark, tmp_lake, mcfg, today)
-    assert out == {"table": "quarantine.quarantined_rows", "before": "2024-05-31", "rows_deleted": 2}
+    stamps = [datetime(2024, 6, 19, 23, 59), datetime(2024, 6, 20, 0, 0), datetime(2024, 6, 30, 2, 0)]
+    _write(
+        spark,
+        tmp_lake,
+        "audit",
+        "dq_results",
+        [("r1", t) for t in stamps],
+        "run_id string, evaluated_at timestamp",
+    )
+    out = m.expire_rows(spark, tmp_lake, mcfg, today)
+    assert out == [
+        {"table": "quarantine.quarantined_rows", "before": "2024-05-31", "rows_deleted": 2},
+        {"table": "audit.dq_results", "before": "2024-06-20", "rows_deleted": 1},
+    ]
     left = io.read(spark, tmp_lake, "quarantine", "quarantined_rows")
     assert sorted(r._execution_date for r in left.collect()) == [date(2024, 5, 31), date(2024, 6, 30)]
-    version = io.version(spark, tmp_lake, "quarantine", "quarantined_rows")
-    assert m.purge_quarantine(spark, tmp_lake, mcfg, today)["rows_deleted"] == 0
-    assert io.version(spark, tmp_lake, "quarantine", "quarantined_rows") == version  # no empty commit
+    assert io.read(spark, tmp_lake, "audit", "dq_results").count() == 2
+    versions = [io.version(spark, tmp_lake, r.layer, r.table) for r in mcfg.row_retention]
+    assert [r["rows_deleted"] for r in m.expire_rows(spark, tmp_lake, mcfg, today)] == [0, 0]
+    # no empty commit
+    assert [io.version(spark, tmp_lake, r.layer, r.table) for r in mcfg.row_retention] == versions
 
 
 def test_optimize_zorders_configured_tables_and_compacts_others(spark, small_lake):
