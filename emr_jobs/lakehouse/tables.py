@@ -343,9 +343,11 @@ def merge(
     latest, changed, gone = src, None, None
     try:
         rows_in = src.count()
-        latest = latest_per_key(src, keys, order_col) if dedupe else src
-        latest = latest.persist()
-        n_latest = latest.count()
+        if dedupe:
+            latest = latest_per_key(src, keys, order_col).persist()
+            n_latest = latest.count()
+        else:  # the frame as given: already counted
+            n_latest = rows_in
         deduplicated = rows_in - n_latest
 
         with _writing(p):  # the frame above is computed outside the table's lock
