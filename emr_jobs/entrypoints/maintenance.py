@@ -11,7 +11,8 @@ Tasks (settings in emr_jobs/conf/maintenance.yaml):
   register_catalog  create/update the Glue tables from glue/<layer>/<table>.yaml (no-op without Glue)
   lineage           lineage JSON of the lake -> <lake>/audit/lineage/<date>/
   backfill          re-run the pipeline for every date in --start..--end (idempotent)
-Exit codes: 0 ok, 1 failed, 2 bad arguments/config, 3 another run of the same task holds the lock.
+Exit codes: 0 ok, 1 failed, 2 bad arguments or a configuration error (job config or maintenance.yaml),
+3 another run of the same task holds the lock.
 """
 
 from __future__ import annotations

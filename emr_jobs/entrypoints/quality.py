@@ -4,10 +4,12 @@
         --config-uri s3://<artifacts>/config/job_config.json --suite silver
 
 Results go to ``lake://audit/dq_results`` and ``<lake>/audit/reports/dq_<run_id>.json``; pass rate and
-failure counts become the DQPassRate / DQCriticalFailures / DQWarningFailures metrics.
+failure counts become the DQPassRate / DQCriticalFailures / DQWarningFailures metrics; a critical failure is
+also an EventBridge event the failure notifier pages with (``lakehouse.dq.alerts``).
 Exit 0 when every critical check passed (warnings are reported, not fatal unless --fail-on-warning);
-1 when a critical check failed; 2 on a bad configuration or a malformed suite; 3 when another run of
-the same suite holds the lock. The local runner imports this module and calls the same ``body``.
+1 when a critical check failed; 2 on bad arguments or a configuration error (job config or suite file —
+including a check naming a column the table lacks); 3 when another run of the same suite holds the lock.
+The local runner imports this module and calls the same ``body``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def body(ctx):
     )
     paths = dq.write_results(ctx.spark, ctx.cfg, result)
     ctx.log.info("DQ results written", extra={"dq_table": paths["table"], "dq_report": paths["report"]})
+    dq.publish_failure(ctx.cfg, result, ctx.job, paths["report"], ctx.log)  # the page listing the checks
     dq.raise_for_critical(result)
     if ctx.args.fail_on_warning and result.warning_failures:
         raise dq.DQError(result, include_warnings=True)

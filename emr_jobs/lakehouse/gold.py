@@ -702,9 +702,10 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
             log=ctx.log,
         )
         result.dq = suite
-        dq.write_results(spark, cfg, suite)
+        written = dq.write_results(spark, cfg, suite)
         lap("gate")
         if not suite.passed_critical:
+            dq.publish_failure(cfg, suite, ctx.job, written["report"], ctx.log)
             failures = "; ".join(f"{r.table} {r.name}: {r.message}" for r in suite.critical_failures[:10])
             raise GoldNotPublished(
                 f"{len(suite.critical_failures)} critical gold DQ check(s) failed, nothing was published: {failures}",

@@ -140,6 +140,10 @@ def main(
         rc = EXIT_LOCKED
         log.error("run refused: %s", exc)
         print(f"{name}: refused: {exc}", file=sys.stderr)
+    except config_mod.ConfigError as exc:  # a file the job reads (a DQ suite, maintenance.yaml) is malformed
+        rc = EXIT_CONFIG
+        log.error("configuration error: %s", exc)
+        print(f"{name}: configuration error: {exc}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - the harness turns any failure into exit 1 + a log record
         rc = EXIT_FAILED
         log.exception("job failed: %s: %s", type(exc).__name__, exc)

@@ -340,7 +340,7 @@ def merge(
 
     # Materialise once: the frame is counted, deduplicated and merged; without this it is recomputed.
     src = df.persist()
-    latest, changed, gone = src, None, None
+    latest, changed, gone, diff = src, None, None, None
     try:
         rows_in = src.count()
         if dedupe:
@@ -373,7 +373,14 @@ def merge(
             aligned = _align_to_target(spark, latest, target.toDF().schema, allow_new_columns, p, where)
             target = DeltaTable.forPath(spark, p)  # re-resolve: _align_to_target may have added columns
             business = [c for c in aligned.columns if not c.startswith("_") and c not in keys]
-            if delete_missing is not None:
+            if delete_missing == "all" and changed_only:
+                # the frame is the whole table: one full outer join with it finds both the new/changed rows
+                # and the keys that have gone (instead of one anti-join for each)
+                diff, changed, gone, n_changed, n_gone = _diff_whole(aligned, target.toDF(), keys, business)
+                if not n_changed and not n_gone:
+                    return MergeStats(rows_in, deduplicated, 0, 0, n_latest)
+                aligned = changed
+            elif delete_missing is not None:
                 # markers for the scope's keys the (whole, pre-``changed_only``) frame lacks: matched -> delete
                 if isinstance(delete_missing, str):
                     scope = target.toDF().select(*keys)
@@ -382,7 +389,7 @@ def merge(
                 held = latest.select(*[F.col(k).alias(f"__held{i}") for i, k in enumerate(keys)])
                 same = [F.col(k).eqNullSafe(F.col(f"__held{i}")) for i, k in enumerate(keys)]
                 gone = scope.distinct().join(held, same, "left_anti").persist()
-            if changed_only:
+            if changed_only and changed is None:
                 held = target.toDF().select(*keys, *business)
                 same = [aligned[c].eqNullSafe(held[c]) for c in (*keys, *business)]
                 changed = aligned.join(held, same, "left_anti").persist()
@@ -433,12 +440,40 @@ def merge(
                 rows_in, deduplicated, inserted, updated, n_latest - inserted - updated, deleted
             )
     finally:
-        for frame in (changed, gone):
+        for frame in (changed, gone, diff):
             if frame is not None:
                 frame.unpersist()
         if latest is not src:
             latest.unpersist()
         src.unpersist()
+
+
+def _diff_whole(source, target, keys: list[str], business: list[str]):
+    """The rows that differ between ``source`` (the whole truth for the table) and ``target``, from one full
+    outer join on the keys (NULL-safe), persisted, and how many: ``(diff, changed, gone, n_changed, n_gone)``
+    — ``changed`` the source rows the target does not hold verbatim, ``gone`` the target keys the source
+    lacks (both read the persisted ``diff``)."""
+    from pyspark.sql import functions as F
+
+    t_cols = [*keys, *business]
+    t = target.select(*[F.col(c).alias(f"__t{i}") for i, c in enumerate(t_cols)]).withColumn(
+        "__in_t", F.lit(True)
+    )
+    s = source.withColumn("__in_s", F.lit(True))
+    same = F.lit(True)
+    for i, c in enumerate(t_cols):
+        same = same & s[c].eqNullSafe(t[f"__t{i}"])
+    j = s.join(t, [s[k].eqNullSafe(t[f"__t{i}"]) for i, k in enumerate(keys)], "full_outer")
+    is_gone = F.col("__in_s").isNull()
+    diff = (
+        j.where(is_gone | F.col("__in_t").isNull() | ~same)
+        .select(*source.columns, *[F.col(f"__t{i}") for i in range(len(keys))], is_gone.alias("__gone"))
+        .persist()
+    )
+    counts = {r["__gone"]: r["n"] for r in diff.groupBy("__gone").agg(F.count(F.lit(1)).alias("n")).collect()}
+    changed = diff.where(~F.col("__gone")).select(*source.columns)
+    gone = diff.where(F.col("__gone")).select(*[F.col(f"__t{i}").alias(k) for i, k in enumerate(keys)])
+    return diff, changed, gone, counts.get(False, 0), counts.get(True, 0)
 
 
 def overwrite(

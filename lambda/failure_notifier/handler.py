@@ -3,13 +3,14 @@
 Accepted events:
 * EventBridge ``EMR Serverless Job Run State Change`` with ``detail.state`` FAILED (or CANCELLED);
 * a data-quality failure, either as an EventBridge event with ``detail-type`` ``Lakehouse DQ Failure``
-  or as an SNS record whose message is the same JSON. Its shape (what ``quality.py`` publishes)::
+  or as an SNS record whose message is the same JSON. Its shape (what ``lakehouse.dq.alerts`` publishes when
+  the quality job or the gold gate finds a critical failure)::
 
       {"event_type": "dq_failure", "environment": "prod", "job": "dq_silver", "suite": "silver",
        "execution_date": "2024-06-01", "run_id": "...", "critical_failures": 2, "warning_failures": 1,
-       "failed_checks": [{"table": "orders", "check": "not_null(order_id)", "severity": "critical",
-                          "observed": 12, "expected": 0}],
-       "report_uri": "s3://.../audit/dq_reports/..."}
+       "failed_checks": [{"table": "silver/orders", "check": "not_null:order_id", "severity": "critical",
+                          "observed": 12, "expected": "0 failing rows"}],
+       "report_uri": "s3://.../audit/reports/dq_<run_id>.json"}
 
 Environment (docs/interfaces.md): ENVIRONMENT, CRITICAL_TOPIC_ARN, SLACK_SECRET_NAME.
 Messages this function (or Airflow, or the landing trigger) published carry an ``origin`` attribute and
@@ -149,21 +150,28 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if not to_send:
         return {"sent": 0}
     sns = boto3.client("sns")
-    secret = boto3.client("secretsmanager").get_secret_value(SecretId=_env("SLACK_SECRET_NAME"))[
-        "SecretString"
-    ]
-    url = slack_url(secret)
-    slack_errors = []
-    for msg in to_send:
-        subject = f"[{env}] {msg['subject']}"
+    for msg in to_send:  # the page first: nothing about Slack may keep it from going out
         sns.publish(
             TopicArn=_env("CRITICAL_TOPIC_ARN"),
-            Subject=subject[:100],  # SNS subject limit
+            Subject=f"[{env}] {msg['subject']}"[:100],  # SNS subject limit
             Message=msg["text"],
             MessageAttributes={"origin": {"DataType": "String", "StringValue": ORIGIN}},
         )
+    slack_errors = []
+    try:
+        # Terraform creates the secret without a value (the operator puts the webhook in): until then, or
+        # with a malformed value, only Slack is skipped
+        url = slack_url(
+            boto3.client("secretsmanager").get_secret_value(SecretId=_env("SLACK_SECRET_NAME"))[
+                "SecretString"
+            ]
+        )
+    except Exception as exc:  # noqa: BLE001 - SNS already carries the alert; a retry would page twice
+        log.error(json.dumps({"event": "slack_unavailable", "error": f"{type(exc).__name__}: {exc}"}))
+        return {"sent": len(to_send), "slack_errors": [f"webhook unavailable: {type(exc).__name__}"]}
+    for msg in to_send:
         try:
-            post_slack(url, subject, msg["text"])
+            post_slack(url, f"[{env}] {msg['subject']}", msg["text"])
         except OSError as exc:
             # SNS already carries the alert; Slack being down must not make the event retry (duplicate pages).
             log.error(json.dumps({"event": "slack_failed", "error": str(exc)}))

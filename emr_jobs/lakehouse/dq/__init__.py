@@ -1,5 +1,6 @@
 """Data quality: YAML suites (emr_jobs/conf/dq/, format in its README), a one-pass Spark engine, results."""
 
+from lakehouse.dq.alerts import publish_failure
 from lakehouse.dq.engine import (
     CheckResult,
     DQError,
@@ -20,6 +21,7 @@ __all__ = [
     "emit_metrics",
     "load_suite",
     "previous_row_counts",
+    "publish_failure",
     "raise_for_critical",
     "run_suite",
     "write_results",

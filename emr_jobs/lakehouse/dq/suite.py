@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from lakehouse.config import CONF_DIR
+from lakehouse.config import CONF_DIR, ConfigError
 
 SUITES_DIR = CONF_DIR / "dq"
 SEVERITIES = ("critical", "warning")
@@ -27,7 +27,7 @@ KINDS: dict[str, tuple[set[str], set[str]]] = {
 }
 
 
-class DQConfigError(ValueError):
+class DQConfigError(ConfigError):
     """A suite file is malformed; the message names the file, the table and the check."""
 
 

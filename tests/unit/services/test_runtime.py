@@ -379,3 +379,16 @@ def test_concurrent_run_of_the_same_job_is_refused(local_env, capsys):
     assert results == {"first": 0, "second": 3} and not ran
     err = capsys.readouterr().err
     assert "build_gold: refused: job 'build_gold' is already running (lock held by run 'A'" in err
+
+
+def test_a_config_error_inside_the_job_exits_2_not_1(local_env, capsys):
+    """A file the job itself reads (a DQ suite, maintenance.yaml) is malformed: a configuration error (2), told
+    apart from a failed run (1) — Airflow and the on-call read the same exit codes."""
+    from lakehouse.dq.suite import DQConfigError
+
+    def body(ctx):
+        raise DQConfigError("emr_jobs/conf/dq/nope.yaml: suite file not found")
+
+    rc = jobs.main("quality", None, body, ["--env", "local", "--execution-date", "2024-03-01"])
+    assert rc == 2
+    assert "quality: configuration error: emr_jobs/conf/dq/nope.yaml" in capsys.readouterr().err

@@ -167,3 +167,28 @@ def test_change_feed_is_turned_on_for_a_table_created_without_it(spark, tmp_lake
     assert v == v0 + 2  # the property, then the MERGE
     rows = io.changes(spark, tmp_lake, "gold", "plain", v0 + 1, v).select("k", "_change_type").collect()
     assert [tuple(r) for r in rows] == [("d", "insert")]
+
+
+def test_a_whole_table_frame_inserts_updates_and_deletes_in_one_commit_and_nothing_when_unchanged(
+    spark, tmp_lake
+):
+    """delete_missing="all" with changed_only (a full gold build): one full outer join finds the new, the
+    changed (NULLs compared as values) and the gone rows; the same frame again makes no commit."""
+    _seed(spark, tmp_lake)
+    v = io.version(spark, tmp_lake, "gold", "t")
+    # a: unchanged but for the metadata column, b: NULL -> value, c: gone, d: new
+    whole = spark.createDataFrame([("a", "x", 1, "b2"), ("b", "y", 2, "b2"), ("d", "w", None, "b2")], SCHEMA)
+
+    def merge():
+        return io.merge(
+            spark, tmp_lake, "gold", "t", whole, ["k"],
+            when_matched="update_if_changed", dedupe=False, changed_only=True, delete_missing="all",
+        )  # fmt: skip
+
+    stats = merge()
+    assert (stats.rows_in, stats.inserted, stats.updated, stats.deleted, stats.unchanged) == (3, 1, 1, 1, 1)
+    assert _rows(spark, tmp_lake) == [("a", "x", 1), ("b", "y", 2), ("d", "w", None)]
+    assert io.version(spark, tmp_lake, "gold", "t") == v + 1
+    again = merge()
+    assert (again.inserted, again.updated, again.deleted, again.unchanged) == (0, 0, 0, 3)
+    assert io.version(spark, tmp_lake, "gold", "t") == v + 1
