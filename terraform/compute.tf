@@ -55,6 +55,7 @@ module "emr_serverless" {
   cloudwatch_log_group_name   = module.cloudwatch.log_group_names["emr"]
   cloudwatch_logs_kms_key_arn = module.kms.logs_key_arn
   spark_defaults              = var.emr_spark_defaults
+  delta_log_table_name        = module.state.delta_log_table_name
 }
 
 # Provider 5.x cannot set runtime/monitoring configuration on the application itself, so the

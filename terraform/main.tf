@@ -122,6 +122,7 @@ locals {
     "${local.names.mwaa_log_group_prefix}-*",
     "/aws-glue/crawlers*",
     "/aws/vendedlogs/${local.prefix}*",
+    "/aws/vpc-flow-logs/${local.names.mwaa_environment}", # the MWAA network's flow logs (modules/mwaa)
   ]
 
   lakeformation_admins = distinct(concat(
@@ -175,8 +176,9 @@ module "iam" {
     logs    = module.kms.logs_key_arn
     secrets = module.kms.secrets_key_arn
   }
-  state_table_arn = module.state.table_arn
-  secret_arns     = module.state.secret_arns
+  state_table_arn     = module.state.table_arn
+  delta_log_table_arn = module.state.delta_log_table_arn
+  secret_arns         = module.state.secret_arns
   names = {
     glue_databases   = local.names.glue_databases
     emr_log_group    = local.names.emr_log_group

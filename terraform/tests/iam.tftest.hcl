@@ -30,7 +30,8 @@ variables {
     logs    = "arn:aws:kms:eu-west-1:123456789012:key/logs"
     secrets = "arn:aws:kms:eu-west-1:123456789012:key/secrets"
   }
-  state_table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/lakehouse-test-state"
+  state_table_arn     = "arn:aws:dynamodb:eu-west-1:123456789012:table/lakehouse-test-state"
+  delta_log_table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/lakehouse-test-delta-log"
   secret_arns = {
     snowflake       = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:lakehouse-test/snowflake-AbCdEf"
     "slack-webhook" = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:lakehouse-test/slack-webhook-AbCdEf"
@@ -87,6 +88,24 @@ run "no_statement_allows_every_action" {
     condition = alltrue([for s in data.aws_iam_policy_document.emr_job.statement :
     !contains(s.resources, "arn:aws:s3:::lakehouse-test-lake-123456789012/*") && !contains(s.resources, "arn:aws:s3:::lakehouse-test-artifacts-123456789012/*")])
     error_message = "the EMR job role must be scoped to lake/artifact prefixes, not whole buckets"
+  }
+
+  assert {
+    condition = length([for s in data.aws_iam_policy_document.emr_job.statement : s if s.sid == "DeltaCommitCoordination" &&
+    length(s.resources) == 1 && contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/lakehouse-test-delta-log") && contains(s.actions, "dynamodb:PutItem")]) == 1
+    error_message = "the EMR job role may coordinate Delta commits through the delta-log table, and only that table"
+  }
+
+  assert {
+    condition = length([for s in data.aws_iam_policy_document.emr_job.statement : s if contains(s.actions, "events:PutEvents") &&
+    length(s.resources) == 1 && contains(s.resources, "arn:aws:events:eu-west-1:123456789012:event-bus/default")]) == 1
+    error_message = "the EMR job role may put the DQ failure event on the default bus only"
+  }
+
+  assert {
+    condition = alltrue([for d in [data.aws_iam_policy_document.landing_trigger, data.aws_iam_policy_document.failure_notifier] :
+    length([for s in d.statement : s if contains(s.actions, "xray:PutTraceSegments") && contains(s.actions, "xray:PutTelemetryRecords")]) == 1])
+    error_message = "both Lambda roles must allow X-Ray writes: the functions use Active tracing"
   }
 
   assert {

@@ -372,6 +372,46 @@ resource "aws_lambda_permission" "emr_job_failed" {
   source_arn    = aws_cloudwatch_event_rule.emr_job_failed[0].arn
 }
 
+# ---- critical DQ failure (lakehouse.dq.alerts) -> failure notifier ---------------------------------
+# The quality job and the gold gate put one event per failed suite on the default bus; the notifier pages
+# with the failed checks (an EMR "job failed" page cannot name them).
+
+resource "aws_cloudwatch_event_rule" "dq_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
+
+  name        = "${var.name_prefix}-dq-failed"
+  description = "Critical data-quality failures published by the ${var.name_prefix} jobs."
+  event_pattern = jsonencode({
+    source        = ["lakehouse.quality"]
+    "detail-type" = ["Lakehouse DQ Failure"]
+    detail        = { environment = [var.environment] }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "dq_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.dq_failed[0].name
+  target_id = "failure-notifier"
+  arn       = var.failure_notifier_function_arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 8
+  }
+}
+
+resource "aws_lambda_permission" "dq_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
+
+  statement_id  = "AllowEventBridgeDqFailed"
+  action        = "lambda:InvokeFunction"
+  function_name = var.failure_notifier_function_arn
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.dq_failed[0].arn
+}
+
 # ---- dashboards -------------------------------------------------------------------------------------
 
 locals {

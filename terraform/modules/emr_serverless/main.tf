@@ -1,3 +1,5 @@
+data "aws_region" "current" {}
+
 locals {
   # Delta 3.3.2 ships inside the EMR 7.x image; these jars and settings turn it on. The application
   # resource of the AWS provider 5.x has no runtime/monitoring configuration arguments, so the same
@@ -7,7 +9,17 @@ locals {
     {
       "spark.sql.extensions"            = "io.delta.sql.DeltaSparkSessionExtension"
       "spark.sql.catalog.spark_catalog" = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
-      "spark.jars"                      = join(",", concat(local.delta_jars, var.image_jars))
+      "spark.jars" = join(",", concat(
+        local.delta_jars, var.delta_log_table_name == null ? [] : ["/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"], var.image_jars,
+      ))
+    },
+    # Several job runs write the same tables (parallel extracts -> quarantine, stream + batch -> bronze):
+    # commits to s3:// tables go through a DynamoDB put-if-absent, so none is lost.
+    var.delta_log_table_name == null ? {} : {
+      "spark.delta.logStore.s3.impl"                            = "io.delta.storage.S3DynamoDBLogStore"
+      "spark.delta.logStore.s3a.impl"                           = "io.delta.storage.S3DynamoDBLogStore"
+      "spark.io.delta.storage.S3DynamoDBLogStore.ddb.tableName" = var.delta_log_table_name
+      "spark.io.delta.storage.S3DynamoDBLogStore.ddb.region"    = data.aws_region.current.name
     },
     # The source connectors the image lacks (Snowflake, Kafka) resolve from Maven at job start: this needs
     # outbound access (no VPC, or a VPC with a NAT); without it, upload the jars and list them in image_jars.

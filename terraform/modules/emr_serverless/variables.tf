@@ -224,6 +224,12 @@ variable "image_jars" {
   }
 }
 
+variable "delta_log_table_name" {
+  description = "DynamoDB table (modules/state delta_log) through which Delta coordinates commits to s3:// tables (S3DynamoDBLogStore); null leaves Delta's single-driver S3 log store, safe only when one job at a time writes a table."
+  type        = string
+  default     = null
+}
+
 variable "spark_defaults" {
   description = "Extra spark-defaults properties merged over the module's Delta/Glue settings."
   type        = map(string)

@@ -158,10 +158,21 @@ data "aws_iam_policy_document" "emr_job" {
   }
 
   statement {
-    # Spark's Glue catalog client looks up the "default" database at start-up.
-    sid       = "GlueDefaultDatabaseLookup"
-    actions   = ["glue:GetDatabase"]
-    resources = ["arn:${local.partition}:glue:${local.arn_tail}:database/default"]
+    # Spark's Glue catalog client looks up the "default" database at start-up and creates it when the
+    # account has none (a fresh account or region).
+    sid       = "GlueDefaultDatabase"
+    actions   = ["glue:GetDatabase", "glue:CreateDatabase"]
+    resources = [local.glue_catalog_arn, "arn:${local.partition}:glue:${local.arn_tail}:database/default"]
+  }
+
+  dynamic "statement" {
+    # S3DynamoDBLogStore: reads the table's shape, looks up and conditionally puts commit entries
+    for_each = var.delta_log_table_arn == null ? [] : [var.delta_log_table_arn]
+    content {
+      sid       = "DeltaCommitCoordination"
+      actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+      resources = [statement.value]
+    }
   }
 
   statement {
@@ -212,6 +223,13 @@ data "aws_iam_policy_document" "emr_job" {
   }
 
   statement {
+    # lakehouse.dq.alerts: a critical DQ failure, routed to the failure notifier (modules/cloudwatch dq_failed)
+    sid       = "DqFailureEvents"
+    actions   = ["events:PutEvents"]
+    resources = ["arn:${local.partition}:events:${local.arn_tail}:event-bus/default"]
+  }
+
+  statement {
     sid       = "LakeFormationCredentialVending"
     actions   = ["lakeformation:GetDataAccess"]
     resources = ["*"] # GetDataAccess has no resource type; Lake Formation grants decide what is vended
@@ -220,6 +238,14 @@ data "aws_iam_policy_document" "emr_job" {
 
 # ---- Lambda: landing-file trigger ----------------------------------------------------------------
 data "aws_iam_policy_document" "landing_trigger" {
+  statement {
+    # Active tracing (modules/lambda tracing_mode): Lambda refuses to create the function without these.
+    # X-Ray has no resource types.
+    sid       = "XRayTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "OwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -285,6 +311,14 @@ data "aws_iam_policy_document" "landing_trigger" {
 
 # ---- Lambda: failure notifier ----------------------------------------------------------------------
 data "aws_iam_policy_document" "failure_notifier" {
+  statement {
+    # Active tracing (modules/lambda tracing_mode): Lambda refuses to create the function without these.
+    # X-Ray has no resource types.
+    sid       = "XRayTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "OwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]

@@ -62,6 +62,17 @@ variable "state_table_arn" {
   }
 }
 
+variable "delta_log_table_arn" {
+  description = "ARN of the Delta commit-coordination table (modules/state delta_log); null when Delta's S3 log store is not coordinated."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.delta_log_table_arn == null || can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/.+$", var.delta_log_table_arn))
+    error_message = "delta_log_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:<region>:<account>:table/<name>)."
+  }
+}
+
 variable "secret_arns" {
   description = "Secrets Manager ARNs by short name (snowflake, redshift, salesforce, kafka, fx-api, slack-webhook)."
   type        = map(string)

@@ -33,6 +33,42 @@ resource "aws_dynamodb_table" "state" {
   }
 }
 
+# Delta commit coordination on S3 (S3DynamoDBLogStore, set up by modules/emr_serverless): S3 has no
+# put-if-absent for Delta's log, so two job runs committing the same version of one table (the parallel
+# extracts all write quarantine.quarantined_rows) would silently lose one commit. Delta's own schema.
+resource "aws_dynamodb_table" "delta_log" {
+  name                        = "${var.name_prefix}-delta-log"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "tablePath"
+  range_key                   = "fileName"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "tablePath"
+    type = "S"
+  }
+
+  attribute {
+    name = "fileName"
+    type = "S"
+  }
+
+  # Delta sets expireTime once a commit is complete in S3; the entry is then only a cache.
+  ttl {
+    attribute_name = "expireTime"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}
+
 resource "aws_secretsmanager_secret" "this" {
   for_each = var.secret_names
 

@@ -144,6 +144,15 @@ run "failed_emr_runs_reach_the_notifier" {
     condition     = aws_cloudwatch_event_target.emr_job_failed[0].arn == var.failure_notifier_function_arn && aws_lambda_permission.emr_job_failed[0].principal == "events.amazonaws.com"
     error_message = "rule targets the notifier, which EventBridge may invoke"
   }
+  assert {
+    condition = (
+      jsondecode(aws_cloudwatch_event_rule.dq_failed[0].event_pattern).source == ["lakehouse.quality"] &&
+      jsondecode(aws_cloudwatch_event_rule.dq_failed[0].event_pattern)["detail-type"] == ["Lakehouse DQ Failure"] &&
+      aws_cloudwatch_event_target.dq_failed[0].arn == var.failure_notifier_function_arn &&
+      aws_lambda_permission.dq_failed[0].principal == "events.amazonaws.com"
+    )
+    error_message = "critical DQ failure events (lakehouse.dq.alerts SOURCE/DETAIL_TYPE) must reach the failure notifier"
+  }
 }
 
 run "dashboards_render_valid_json" {
@@ -202,7 +211,7 @@ run "emulator_switches_turn_off_composites_and_rule" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_composite_alarm.pipeline_critical) + length(aws_cloudwatch_composite_alarm.pipeline_degraded) + length(aws_cloudwatch_event_rule.emr_job_failed) + length(aws_lambda_permission.emr_job_failed) == 0
+    condition     = length(aws_cloudwatch_composite_alarm.pipeline_critical) + length(aws_cloudwatch_composite_alarm.pipeline_degraded) + length(aws_cloudwatch_event_rule.emr_job_failed) + length(aws_lambda_permission.emr_job_failed) + length(aws_cloudwatch_event_rule.dq_failed) == 0
     error_message = "composite alarms and the event rule must be off"
   }
   assert {

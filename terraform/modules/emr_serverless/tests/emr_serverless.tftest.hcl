@@ -146,3 +146,30 @@ run "refuses_a_package_that_is_not_a_maven_coordinate" {
   }
   expect_failures = [var.spark_packages]
 }
+
+run "delta_commits_to_s3_are_coordinated_through_dynamodb" {
+  command = plan
+
+  variables {
+    delta_log_table_name = "lakehouse-test-delta-log"
+  }
+
+  assert {
+    condition = (
+      output.spark_defaults["spark.delta.logStore.s3.impl"] == "io.delta.storage.S3DynamoDBLogStore" &&
+      output.spark_defaults["spark.delta.logStore.s3a.impl"] == "io.delta.storage.S3DynamoDBLogStore" &&
+      output.spark_defaults["spark.io.delta.storage.S3DynamoDBLogStore.ddb.tableName"] == "lakehouse-test-delta-log" &&
+      contains(split(",", output.spark_defaults["spark.jars"]), "/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar")
+    )
+    error_message = "with a delta_log_table_name every job run commits to s3:// Delta tables through S3DynamoDBLogStore"
+  }
+}
+
+run "without_a_delta_log_table_the_default_log_store_stays" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(output.spark_defaults), "spark.delta.logStore.s3.impl")
+    error_message = "no LogStore override without a delta_log_table_name"
+  }
+}
