@@ -33,8 +33,11 @@ def cache_dir() -> Path:
 
 
 def running_on_emr() -> bool:
-    # EMR Serverless sets these in every job run's driver environment.
-    return bool(os.environ.get("EMR_SERVERLESS_APPLICATION_ID") or os.environ.get("AWS_EMR_JOB_RUN_ID"))
+    # terraform/modules/emr_serverless puts LAKEHOUSE_RUNTIME in every job run's driver and executor
+    # environment (spark-defaults), so this does not hang on which variables an EMR release happens to set
+    return os.environ.get("LAKEHOUSE_RUNTIME") == "emr-serverless" or bool(
+        os.environ.get("EMR_SERVERLESS_APPLICATION_ID") or os.environ.get("AWS_EMR_JOB_RUN_ID")
+    )
 
 
 def _local_parallelism() -> int:

@@ -166,3 +166,28 @@ def test_new_landing_file_after_first_run_and_drift_fail(spark, lake, tmp_path):
         bronze.ingest(ctx, "s3_landing")
     assert "vendor/vendor_catalog_20240701.parquet" not in ctx.state.seen_files("s3_landing")
     (out.parent / "vendor_catalog_20240701.parquet").unlink()
+
+
+def test_a_continuous_stream_stamps_rows_with_the_day_they_arrive(spark, lake):
+    """stream_kafka runs for days from one start date: its rows carry the date of their micro-batch (silver's
+    backfill selects bronze rows by _execution_date), while the batch id stays keyed on the checkpoint."""
+    import json
+
+    from lakehouse.sources.kafka import run_kafka
+
+    cfg, ctx, _, _ = lake
+    value = {"event_id": "evt-continuous-1", "customer_id": "C0000001", "event_type": "page_view",
+             "event_ts": "2024-07-01T01:00:00Z", "amount": None, "currency": "EUR"}  # fmt: skip
+    record = {"topic": "lakehouse.events", "partition": 0, "offset": 9_000_000, "timestamp": "2024-07-01 01:00:00",
+              "key": None, "value": json.dumps(value)}  # fmt: skip
+    (Path(cfg.lake_root) / "_sources/kafka/events/continuous-00001.jsonl").write_text(
+        json.dumps(record) + "\n"
+    )
+    run_kafka(ctx, available_now=False, processing_time="1 second", timeout_s=20)
+    [row] = (
+        tables.read(spark, cfg, "bronze", "realtime_events")
+        .where("event_id = 'evt-continuous-1'")
+        .select("_execution_date")
+        .collect()
+    )
+    assert row._execution_date == dt.datetime.now(dt.UTC).date() != ctx.execution_date

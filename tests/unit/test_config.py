@@ -34,9 +34,14 @@ def test_embedded_default_puts_every_layer_under_the_local_lake(monkeypatch, tmp
 
 def test_s3_lake_is_addressed_through_s3a_off_emr(monkeypatch):
     monkeypatch.delenv("EMR_SERVERLESS_APPLICATION_ID", raising=False)
+    monkeypatch.delenv("LAKEHOUSE_RUNTIME", raising=False)
     cfg = validate(_aws_config(), "test")
     assert cfg.resolve("lake://silver/orders") == "s3a://lakehouse-dev-lake-123456789012/silver/orders"
     monkeypatch.setenv("EMR_SERVERLESS_APPLICATION_ID", "00abc")
+    assert cfg.resolve("lake://silver/orders") == "s3://lakehouse-dev-lake-123456789012/silver/orders"
+    # the marker terraform/modules/emr_serverless sets in every job run's environment is enough on its own
+    monkeypatch.delenv("EMR_SERVERLESS_APPLICATION_ID")
+    monkeypatch.setenv("LAKEHOUSE_RUNTIME", "emr-serverless")
     assert cfg.resolve("lake://silver/orders") == "s3://lakehouse-dev-lake-123456789012/silver/orders"
 
 

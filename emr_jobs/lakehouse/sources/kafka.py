@@ -122,6 +122,9 @@ def run_kafka(
 ) -> dict:
     """Run the stream into bronze; returns {"bronze.realtime_events": Accounting} summed over micro-batches.
     Each micro-batch's batch id derives from the checkpointed epoch: a replayed epoch is the same batch."""
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
     from lakehouse.accounting import Accounting
     from lakehouse.bronze import ensure_table, load_table
     from lakehouse.metadata import Batch
@@ -137,6 +140,10 @@ def run_kafka(
         parsed = parse_messages(batch_df, contract)
         # Keyed by checkpoint location + epoch: a replayed epoch is the same batch.
         batch = Batch.new("kafka", ctx.execution_date, key=f"{checkpoint(cfg)}|{epoch_id}")
+        if not available_now:
+            # a continuous stream lives for days: its rows belong to the day they arrive, not to the day the
+            # stream started (silver's backfill selects bronze rows by _execution_date)
+            batch = replace(batch, execution_date=datetime.now(timezone.utc).date())
         acct = load_table(spark, cfg, TABLE, parsed, batch)
         total = total.add(acct)
         ctx.count("RecordsIn", acct.rows_in, table=TABLE)

@@ -9,6 +9,9 @@ locals {
     {
       "spark.sql.extensions"            = "io.delta.sql.DeltaSparkSessionExtension"
       "spark.sql.catalog.spark_catalog" = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+      # lakehouse.spark.running_on_emr: the jobs address s3:// through EMRFS and skip the local setup
+      "spark.emr-serverless.driverEnv.LAKEHOUSE_RUNTIME" = "emr-serverless"
+      "spark.executorEnv.LAKEHOUSE_RUNTIME"              = "emr-serverless"
       "spark.jars" = join(",", concat(
         local.delta_jars, var.delta_log_table_name == null ? [] : ["/usr/share/aws/delta/lib/delta-storage-s3-dynamodb.jar"], var.image_jars,
       ))

@@ -45,6 +45,7 @@ run "job_runs_get_delta_glue_and_encrypted_logs" {
   assert {
     condition = (
       output.spark_defaults["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension" &&
+      output.spark_defaults["spark.emr-serverless.driverEnv.LAKEHOUSE_RUNTIME"] == "emr-serverless" &&
       output.spark_defaults["spark.sql.catalog.spark_catalog"] == "org.apache.spark.sql.delta.catalog.DeltaCatalog" &&
       output.spark_defaults["spark.jars"] == "/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar,/usr/share/aws/redshift/jdbc/RedshiftJDBC.jar" &&
       output.spark_defaults["spark.hadoop.hive.metastore.client.factory.class"] == "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
