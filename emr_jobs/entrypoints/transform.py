@@ -14,7 +14,7 @@ import sys
 
 from lakehouse import assets
 
-assets.ensure(sys.argv[1:])  # conf + contracts when running from the zip on EMR
+assets.ensure(sys.argv[1:])  # conf, contracts, entry points when running from the zip on EMR
 
 from lakehouse.jobs import execution_date_arg, main  # noqa: E402 - after assets.ensure
 

@@ -1,11 +1,14 @@
-"""The job's data files (pipeline graph, DQ suites, schema contracts) when the code runs from a zip.
+"""The job's data files (pipeline graph, DQ suites, schema contracts) and the entry points, when the code
+runs from a zip.
 
-In the checkout they sit next to the package (``emr_jobs/conf``, ``glue/``). On EMR Serverless the package
-arrives as ``--py-files lakehouse.zip``, and the same files were uploaded by ``terraform apply`` to the
-artifacts bucket (``code/conf/**`` and ``contracts/**``). ``ensure()`` — called by every entry point before it
-imports anything that reads those files — downloads them once into a temp folder and points
-``LAKEHOUSE_CONF_DIR`` / ``LAKEHOUSE_CONTRACTS_DIR`` at it. Only stdlib and boto3 here: ``lakehouse.config``
-reads those variables at import time.
+In the checkout they sit next to the package (``emr_jobs/conf``, ``emr_jobs/entrypoints``, ``glue/``). On EMR
+Serverless the package arrives as ``--py-files lakehouse.zip``, and the same files were uploaded by
+``terraform apply`` to the artifacts bucket (``code/conf/**``, ``code/entrypoints/*.py`` and
+``contracts/**``). ``ensure()`` — called by every entry point before it imports anything that reads those
+files — downloads them once into a temp folder and points ``LAKEHOUSE_CONF_DIR`` /
+``LAKEHOUSE_CONTRACTS_DIR`` / ``LAKEHOUSE_ENTRYPOINTS_DIR`` at it (the last one is what the runner, and so
+``maintenance.py --task backfill``, loads the jobs from). Only stdlib and boto3 here: ``lakehouse.config``
+and ``lakehouse.runner`` read those variables at import time.
 """
 
 from __future__ import annotations
@@ -13,9 +16,20 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 _PKG = Path(__file__).resolve().parent
+
+CONF_VAR = "LAKEHOUSE_CONF_DIR"
+CONTRACTS_VAR = "LAKEHOUSE_CONTRACTS_DIR"
+ENTRYPOINTS_VAR = "LAKEHOUSE_ENTRYPOINTS_DIR"
+# variable -> (prefix in the artifacts bucket, folder under the download destination)
+PARTS: dict[str, tuple[str, str]] = {
+    CONF_VAR: ("code/conf/", "conf"),
+    CONTRACTS_VAR: ("contracts/", "glue"),
+    ENTRYPOINTS_VAR: ("code/entrypoints/", "entrypoints"),
+}
 
 
 def _in_checkout() -> bool:
@@ -31,8 +45,9 @@ def _config_uri(argv: list[str]) -> str | None:
     return os.environ.get("LAKEHOUSE_CONFIG_URI")
 
 
-def fetch(config_uri: str, dest: Path) -> tuple[Path, Path]:
-    """Download ``code/conf/**`` and ``contracts/**`` of the artifacts bucket named in the job config."""
+def fetch_parts(config_uri: str, dest: Path, variables: Iterable[str] = tuple(PARTS)) -> dict[str, Path]:
+    """Download the parts of the artifacts bucket (named in the job config) that ``variables`` stand for
+    (keys of ``PARTS``) under ``dest``; return the folder of each."""
     if not config_uri.startswith("s3://"):
         raise ValueError(
             f"--config-uri must be an s3:// URI when the code runs from a zip, got {config_uri!r}"
@@ -45,10 +60,12 @@ def fetch(config_uri: str, dest: Path) -> tuple[Path, Path]:
     artifacts = (cfg.get("artifacts_root") or "").removeprefix("s3://").split("/", 1)[0]
     if not artifacts:
         raise ValueError(
-            f"{config_uri}: key 'artifacts_root' is required to find the job's conf and contracts"
+            f"{config_uri}: key 'artifacts_root' is required to find the job's conf, contracts and entry points"
         )
-    targets = {"code/conf/": dest / "conf", "contracts/": dest / "glue"}
-    for prefix, target in targets.items():
+    folders: dict[str, Path] = {}
+    for var in variables:
+        prefix, folder = PARTS[var]
+        target = dest / folder
         found = 0
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=artifacts, Prefix=prefix):
             for obj in page.get("Contents", []):
@@ -60,18 +77,26 @@ def fetch(config_uri: str, dest: Path) -> tuple[Path, Path]:
             raise ValueError(
                 f"s3://{artifacts}/{prefix} is empty: was the platform applied (terraform apply)?"
             )
-    return targets["code/conf/"], targets["contracts/"]
+        folders[var] = target
+    return folders
+
+
+def fetch(config_uri: str, dest: Path) -> tuple[Path, Path]:
+    """Download ``code/conf/**``, ``contracts/**`` and ``code/entrypoints/**`` of the artifacts bucket named
+    in the job config; return the conf and contracts folders (the entry points are in ``dest/entrypoints``)."""
+    folders = fetch_parts(config_uri, dest)
+    return folders[CONF_VAR], folders[CONTRACTS_VAR]
 
 
 def ensure(argv: list[str]) -> None:
-    """Make conf and contracts available; a no-op in the checkout or when the variables are already set."""
-    if os.environ.get("LAKEHOUSE_CONF_DIR") and os.environ.get("LAKEHOUSE_CONTRACTS_DIR"):
-        return
-    if _in_checkout():
+    """Make conf, contracts and entry points available; a no-op in the checkout. A variable already set is
+    kept (and its part not downloaded)."""
+    missing = [var for var in PARTS if not os.environ.get(var)]
+    if not missing or _in_checkout():
         return
     uri = _config_uri(argv)
     if uri is None:
         return  # lakehouse.config reports the missing --config-uri with one clear line
-    conf, contracts = fetch(uri, Path(tempfile.mkdtemp(prefix="lakehouse-assets-")))
-    os.environ["LAKEHOUSE_CONF_DIR"] = str(conf)
-    os.environ["LAKEHOUSE_CONTRACTS_DIR"] = str(contracts)
+    folders = fetch_parts(uri, Path(tempfile.mkdtemp(prefix="lakehouse-assets-")), missing)
+    for var, folder in folders.items():
+        os.environ[var] = str(folder)

@@ -37,10 +37,16 @@ from lakehouse.concurrency import run_when_ready
 from lakehouse.config import CONF_DIR
 
 PIPELINE_FILE = CONF_DIR / "pipeline.yaml"
-# Next to the package in the checkout; set LAKEHOUSE_ENTRYPOINTS_DIR when the package runs from a zip.
-ENTRYPOINTS_DIR = Path(
-    os.environ.get("LAKEHOUSE_ENTRYPOINTS_DIR") or Path(__file__).resolve().parents[1] / "entrypoints"
-)
+
+
+def entrypoints_dir() -> Path:
+    """Next to the package in the checkout; ``LAKEHOUSE_ENTRYPOINTS_DIR`` when the package runs from a zip
+    (``lakehouse.assets.ensure`` sets it on EMR). Read at each call, so the order of imports does not matter."""
+    return Path(
+        os.environ.get("LAKEHOUSE_ENTRYPOINTS_DIR") or Path(__file__).resolve().parents[1] / "entrypoints"
+    )
+
+
 KNOWN_ENTRYPOINTS = ("ingest.py", "transform.py", "quality.py", "maintenance.py", "stream.py")
 # The Airflow DAGs read the same graph with their own reader (MWAA cannot import this package);
 # tests/unit/test_job_graph_readers.py keeps the two in agreement.
@@ -146,9 +152,11 @@ class Pipeline:
         return seen
 
 
-def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints_dir: Path = ENTRYPOINTS_DIR) -> Pipeline:
-    """Parse and validate the job graph: unknown keys/needs/schedules/entry points and cycles are errors."""
+def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints: Path | None = None) -> Pipeline:
+    """Parse and validate the job graph: unknown keys/needs/schedules/entry points and cycles are errors.
+    ``entrypoints``: the folder of the entry-point files (default ``entrypoints_dir()``)."""
     path = Path(path)
+    entrypoints = entrypoints or entrypoints_dir()
     try:
         doc = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
@@ -176,8 +184,8 @@ def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints_dir: Path = ENTR
             raise PipelineError(
                 f"{where}: unknown entrypoint {ep!r}; allowed: {', '.join(KNOWN_ENTRYPOINTS)}"
             )
-        if not (entrypoints_dir / ep).is_file():
-            raise PipelineError(f"{where}: entrypoint file {entrypoints_dir / ep} does not exist")
+        if not (entrypoints / ep).is_file():
+            raise PipelineError(f"{where}: entrypoint file {entrypoints / ep} does not exist")
         if raw["group"] not in KNOWN_GROUPS:
             raise PipelineError(
                 f"{where}: unknown group {raw['group']!r}; allowed: {', '.join(KNOWN_GROUPS)}"
@@ -290,7 +298,7 @@ class RunSummary:
 
 
 def _load_entrypoint(job: Job):
-    path = ENTRYPOINTS_DIR / job.entrypoint
+    path = entrypoints_dir() / job.entrypoint
     spec = importlib.util.spec_from_file_location(f"lakehouse_entrypoint_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -100,6 +100,8 @@ def test_daily_run_starts_each_job_on_emr_serverless_in_order(aws_env):
                                    "silver_to_gold", "register_catalog", "lineage"])  # fmt: skip
     snow = args["extract_snowflake"]
     assert snow[:4] == ["--env", "dev", "--execution-date", "2024-06-01"]
+    # A scheduled-style run (one date, its own): <run>.<job> as before.
+    assert snow[snow.index("--run-id") + 1] == f"{run.run_id}.extract_snowflake"
     assert snow[-2:] == ["--source", "snowflake"]
     assert all(r["executionRole"].endswith("role/lakehouse-dev-emr-job") for r in runs)
     # The gold job published its asset: consumers (lakehouse_gold_published) are triggered by this event.
@@ -126,6 +128,16 @@ def test_backfill_range_runs_every_job_for_every_date(aws_env):
     assert ("extract_redshift", "2024-06-01") in dates and ("extract_redshift", "2024-06-02") in dates
     assert ("silver_to_gold", "2024-06-01") in dates and ("silver_to_gold", "2024-06-02") in dates
     assert len(dates) == 2 * 6  # extract_redshift + 5 downstream jobs, two dates each
+    # Every (job, date) runs under its own run id: its lock owner and the key of its DQ results.
+    ids = {}
+    for r in aws_env["job_runs"]():
+        args = r["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+        job, day = r["name"].split("-")[2], args[3]
+        ids[job, day] = args[args.index("--run-id") + 1]
+        assert args[args.index("--trace-id") + 1] == run.run_id
+    assert len(set(ids.values())) == len(ids) == 12
+    assert ids["dq_silver", "2024-06-01"] == f"{run.run_id}.2024-06-01.dq_silver"
+    assert ids["dq_silver", "2024-06-02"] == f"{run.run_id}.2024-06-02.dq_silver"
 
 
 def test_a_param_outside_its_values_fails_before_any_job_starts(aws_env):

@@ -13,7 +13,12 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import TriggerRule
 from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
 from lakehouse_orchestration import config as oconfig
-from lakehouse_orchestration.factory import MAX_BACKFILL_DAYS, critical_path_minutes, execution_dates
+from lakehouse_orchestration.factory import (
+    MAX_BACKFILL_DAYS,
+    critical_path_minutes,
+    dag_id_for,
+    execution_dates,
+)
 from lakehouse_orchestration.operators import LakehouseJobOperator, spark_submit
 
 DAGS = Path(__file__).resolve().parents[2] / "airflow" / "dags"
@@ -148,6 +153,49 @@ def test_a_backfill_run_has_silver_re_derive_each_date(pipeline):
     ]  # fmt: skip
     gold = spark_submit(cfg, pipeline.jobs["silver_to_gold"], "2024-06-01", "manual__x", backfill=True)
     assert gold["sparkSubmit"]["entryPointArguments"][-2:] == ["--step", "gold"]
+
+
+def _run_id(driver: dict) -> str:
+    args = driver["sparkSubmit"]["entryPointArguments"]
+    return args[args.index("--run-id") + 1]
+
+
+def test_each_backfill_date_runs_under_its_own_run_id(pipeline):
+    """The run id is the job's lock owner and the key of its DQ results: one per (run, date, job)."""
+    cfg = oconfig.load_job_config()
+    dates = execution_dates(
+        {"environment": "dev", "start_date": "2024-02-28", "end_date": "2024-03-01"}, "2024-06-10", "dev"
+    )
+    for job in pipeline.jobs_for("daily"):
+        drivers = [spark_submit(cfg, job, d, "manual__x", backfill=True) for d in dates]
+        assert [_run_id(d) for d in drivers] == [f"manual__x.{d}.{job.name}" for d in dates], job.name
+        for driver in drivers:  # one trace id: the Airflow run
+            args = driver["sparkSubmit"]["entryPointArguments"]
+            assert args[args.index("--trace-id") + 1] == "manual__x"
+    # A scheduled run has one date, its own: the run id stays <run>.<job>.
+    scheduled = "scheduled__2024-06-01T02:00:00+00:00"
+    snow = spark_submit(cfg, pipeline.jobs["extract_snowflake"], "2024-06-01", scheduled)
+    assert _run_id(snow) == f"{scheduled}.extract_snowflake"
+
+
+def test_every_backfill_task_runs_one_date_at_a_time_in_date_order(dagbag, pipeline):
+    """Each job is expanded over validate_run's dates (ascending: map index order is date order) with at
+    most one task instance active per run, in the DAG and in what the scheduler reads (the serialized DAG)."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    batch = [s for s, sched in pipeline.schedules.items() if sched["cron"] and pipeline.jobs_for(s)]
+    assert {"daily", "hourly", "maintenance"} <= set(batch)
+    for schedule in batch:
+        dag = dagbag.dags[dag_id_for(schedule)]
+        scheduler_dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+        jobs = [t for t in dag.tasks if issubclass(t.operator_class, LakehouseJobOperator)]
+        names = sorted(j.name for j in pipeline.jobs_for(schedule))
+        assert sorted(t.task_id.split(".")[-1] for t in jobs) == names
+        for task in jobs:
+            assert task.is_mapped, task.task_id
+            assert [s.task_id for s in task.iter_mapped_dependencies()] == ["validate_run"], task.task_id
+            assert task.max_active_tis_per_dagrun == 1, task.task_id
+            assert scheduler_dag.get_task(task.task_id).max_active_tis_per_dagrun == 1, task.task_id
 
 
 def test_deadline_alert_replaces_sla(dagbag, pipeline):

@@ -191,3 +191,34 @@ def test_a_continuous_stream_stamps_rows_with_the_day_they_arrive(spark, lake):
         .collect()
     )
     assert row._execution_date == dt.datetime.now(dt.UTC).date() != ctx.execution_date
+
+
+def test_the_batch_extract_and_the_stream_never_read_the_topic_at_once(spark, lake):
+    """They share one checkpoint: the batch run leaves the topic to a live stream, and a stream does not start
+    while a batch run reads it (EMR restarts the failed streaming job)."""
+    import json
+
+    from lakehouse.sources.kafka import TOPIC_LOCK, run_kafka
+    from lakehouse.state import LockHeld
+
+    cfg, ctx, _, _ = lake
+    record = {"topic": "lakehouse.events", "partition": 1, "offset": 9_000_001, "timestamp": "2024-07-01 02:00:00",
+              "key": None, "value": json.dumps({"event_id": "evt-while-streamed", "customer_id": "C0000001",
+                                                "event_type": "page_view", "event_ts": "2024-07-01T02:00:00Z"})}  # fmt: skip
+    (Path(cfg.lake_root) / "_sources/kafka/events/locked-00001.jsonl").write_text(json.dumps(record) + "\n")
+
+    def events():
+        return tables.read(spark, cfg, "bronze", "realtime_events").where("event_id = 'evt-while-streamed'")
+
+    ctx.state.acquire_lock(TOPIC_LOCK, "stream_kafka:live", 600)  # a live stream
+    try:
+        got = bronze.ingest(ctx, "kafka")
+        assert got["bronze.realtime_events"].rows_in == 0 and events().count() == 0  # left to the stream
+        with pytest.raises(LockHeld):
+            run_kafka(ctx, available_now=False, processing_time="1 second", timeout_s=5)
+    finally:
+        ctx.state.release_lock(TOPIC_LOCK, "stream_kafka:live")
+    # the stream gone, the batch run reads the topic again and lets go of it afterwards
+    assert bronze.ingest(ctx, "kafka")["bronze.realtime_events"].rows_in == 1 and events().count() == 1
+    ctx.state.acquire_lock(TOPIC_LOCK, "someone-else", 60)  # raises LockHeld if the batch run kept it
+    ctx.state.release_lock(TOPIC_LOCK, "someone-else")

@@ -15,7 +15,7 @@ import yaml
 
 from lakehouse import runner as runner_module
 from lakehouse.config import REPO_ROOT
-from lakehouse.runner import ENTRYPOINTS_DIR, PIPELINE_FILE, PipelineError, load_pipeline
+from lakehouse.runner import PIPELINE_FILE, PipelineError, entrypoints_dir, load_pipeline
 
 _spec = importlib.util.spec_from_file_location(
     "airflow_job_graph", REPO_ROOT / "airflow" / "dags" / "lakehouse_orchestration" / "config.py"
@@ -96,7 +96,7 @@ def _graph(jobs) -> dict:
 def test_a_good_graph_passes_both(tmp_path):
     path = tmp_path / "pipeline.yaml"
     path.write_text(yaml.safe_dump(_graph({"extract": GOOD_JOB})))
-    assert list(load_pipeline(path, ENTRYPOINTS_DIR).jobs) == ["extract"]
+    assert list(load_pipeline(path, entrypoints_dir()).jobs) == ["extract"]
     assert list(airflow_config.parse_pipeline(_graph({"extract": GOOD_JOB}), path).jobs) == ["extract"]
 
 
@@ -106,6 +106,6 @@ def test_both_readers_refuse_the_same_broken_graph(tmp_path, case):
     path = tmp_path / "pipeline.yaml"
     path.write_text(textwrap.dedent(yaml.safe_dump(graph)))
     with pytest.raises(PipelineError):
-        load_pipeline(path, ENTRYPOINTS_DIR)
+        load_pipeline(path, entrypoints_dir())
     with pytest.raises(airflow_config.OrchestrationConfigError):
         airflow_config.parse_pipeline(graph, path)

@@ -161,7 +161,10 @@ def build_batch_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig, overrides
         default_args=DEFAULT_ARGS,
         params=run_params(cfg, jobs),
         deadline=deadline,
-        dagrun_timeout=timedelta(minutes=3 * deadline_minutes) if deadline_minutes else None,
+        # No run-level timeout: every job run is bounded by its own waiter (3x its SLA, operators.py) and the
+        # deadline alert pages at the critical path; a run timeout would kill a backfill, whose jobs work
+        # through their dates one at a time (max_active_tis_per_dagrun=1).
+        dagrun_timeout=None,
         tags=["lakehouse", cfg.environment, schedule],
         doc_md=__doc__,
     ) as dag:
@@ -186,9 +189,14 @@ def build_batch_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig, overrides
             rule = (
                 TriggerRule.NONE_FAILED if any(n in filterable for n in upstream) else TriggerRule.ALL_SUCCESS
             )
+            # One task instance per execution date (map index = position in validate_run's ascending
+            # dates). A job's dates run one at a time: they write the same tables and share the job's
+            # lock. The scheduler queues a task's scheduled instances lowest map index first and counts
+            # deferred ones (the EMR wait) against this limit, so a backfill goes oldest date first.
             op = LakehouseJobOperator.partial(
                 task_id=job.name,
                 task_group=groups[job.group],
+                max_active_tis_per_dagrun=1,
                 job=asdict(job),
                 job_config=cfg.raw,
                 configuration_overrides=overrides,

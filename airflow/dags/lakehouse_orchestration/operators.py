@@ -30,14 +30,24 @@ def emr_name(*parts: str) -> str:
     return "-".join(p for p in parts if p)[:256]  # EMR Serverless job-run names: at most 256 chars
 
 
+def job_run_id(run_id: str, job: Job, execution_date: str, *, backfill: bool = False) -> str:
+    """The ``--run-id`` of one job run: ``<run>.<job>``, and ``<run>.<date>.<job>`` in a backfill run.
+
+    The job uses it as its lock owner (the state lock lets the same owner in again, so a retry of a run
+    that died holding the lock is not refused) and keys its DQ results by it. A backfill run starts every
+    job once per date under one Airflow run id: without the date those runs would share one owner — enter
+    each other's lock, release it under each other, overwrite each other's DQ results."""
+    return f"{run_id}.{execution_date}.{job.name}" if backfill else f"{run_id}.{job.name}"
+
+
 def spark_submit(
     cfg: JobConfig, job: Job, execution_date: str, run_id: str, *, backfill: bool = False
 ) -> dict[str, Any]:
     """The jobDriver of one job run: ``<code_root>/entrypoints/<job>.py --env --execution-date ...``
     (``backfill``: a run over a date range — the job's ``backfill_args`` join its arguments).
 
-    ``--run-id <run>.<job>`` / ``--trace-id <run>`` as the local runner (lakehouse.runner) passes them,
-    so a job's metrics and logs tie back to the Airflow run either way."""
+    ``--run-id`` (``job_run_id``) / ``--trace-id <run>`` as the local runner (lakehouse.runner) passes
+    them, so a job's metrics and logs tie back to the Airflow run either way."""
     code_root = cfg.emr["code_root"].rstrip("/")
     return {
         "sparkSubmit": {
@@ -46,7 +56,7 @@ def spark_submit(
                 "--env", cfg.environment,
                 "--execution-date", execution_date,
                 "--config-uri", cfg.config_uri,
-                "--run-id", f"{run_id}.{job.name}",
+                "--run-id", job_run_id(run_id, job, execution_date, backfill=backfill),
                 "--trace-id", run_id,
                 *job.cli_args(execution_date if backfill else None),
             ],

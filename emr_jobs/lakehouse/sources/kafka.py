@@ -13,10 +13,19 @@ Both paths yield the Kafka source's columns (topic, partition, offset, timestamp
 
 from __future__ import annotations
 
+import logging
+
 from lakehouse.contracts import Contract, load_contract
+
+log = logging.getLogger("lakehouse.sources.kafka")
 
 TABLE = "realtime_events"
 TOPIC = "lakehouse.events"
+# The batch extract (extract_kafka, availableNow) and the continuous stream (stream_kafka) share one
+# checkpoint: only one may read the topic at a time. The stream holds this lock for as long as it runs
+# (renewed in the background); a batch run that finds it held has nothing to do — the stream is loading.
+TOPIC_LOCK = f"kafka_topic_{TABLE}"
+TOPIC_LOCK_TTL_S = 900
 RECORD_SCHEMA = "topic string, partition int, offset bigint, timestamp timestamp, key string, value string"
 
 
@@ -128,6 +137,7 @@ def run_kafka(
     from lakehouse.accounting import Accounting
     from lakehouse.bronze import ensure_table, load_table
     from lakehouse.metadata import Batch
+    from lakehouse.state import LockHeld
 
     spark = spark or ctx.spark
     cfg = ctx.cfg
@@ -150,16 +160,53 @@ def run_kafka(
         ctx.count("RecordsOut", acct.loaded, table=TABLE)
         ctx.count("RecordsQuarantined", acct.quarantined, table=TABLE)
 
-    stream = read_stream(cfg, spark, path=path, max_files_per_trigger=max_files_per_trigger)
-    writer = stream.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint(cfg))
-    writer = (
-        writer.trigger(availableNow=True) if available_now else writer.trigger(processingTime=processing_time)
-    )
-    query = writer.queryName(f"kafka_{TABLE}_{app}".replace("-", "_")).start()
+    owner = f"{ctx.job}:{ctx.run_id}"
     try:
-        query.awaitTermination(timeout_s) if timeout_s else query.awaitTermination()
+        ctx.state.acquire_lock(TOPIC_LOCK, owner, TOPIC_LOCK_TTL_S)
+    except LockHeld as exc:
+        if not available_now:
+            raise  # the stream waits for the batch run to finish: EMR restarts a failed streaming job
+        ctx.log.info(
+            "the topic is being read by another run (the continuous stream): nothing to do",
+            extra={"table": TABLE, "holder": exc.holder},
+        )
+        ensure_table(spark, cfg, TABLE)
+        return {total.table: total}
+    renewing = _keep_lock(ctx.state, owner)  # a long batch run, like the stream, outlives the TTL
+    try:
+        stream = read_stream(cfg, spark, path=path, max_files_per_trigger=max_files_per_trigger)
+        writer = stream.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint(cfg))
+        writer = (
+            writer.trigger(availableNow=True)
+            if available_now
+            else writer.trigger(processingTime=processing_time)
+        )
+        query = writer.queryName(f"kafka_{TABLE}_{app}".replace("-", "_")).start()
+        try:
+            query.awaitTermination(timeout_s) if timeout_s else query.awaitTermination()
+        finally:
+            if query.isActive:
+                query.stop()
     finally:
-        if query.isActive:
-            query.stop()
+        renewing.set()
+        ctx.state.release_lock(TOPIC_LOCK, owner)
     ensure_table(spark, cfg, TABLE)
     return {total.table: total}
+
+
+def _keep_lock(state, owner: str, every_s: float = TOPIC_LOCK_TTL_S / 3):
+    """Renew the topic lock every ``every_s`` until the returned event is set (a stream outlives any TTL; a
+    crashed run stops renewing and its lock expires)."""
+    import threading
+
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(every_s):
+            try:
+                state.acquire_lock(TOPIC_LOCK, owner, TOPIC_LOCK_TTL_S)  # same owner: extends the TTL
+            except Exception as exc:  # noqa: BLE001 - keep trying; the next renewal may succeed
+                log.warning("could not renew the Kafka topic lock: %s", exc)
+
+    threading.Thread(target=renew, name="kafka-topic-lock", daemon=True).start()
+    return stop

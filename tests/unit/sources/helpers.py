@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,9 @@ class Ctx:
     state: Any
     spark: Any
     execution_date: dt.date = dt.date(2024, 6, 30)
+    job: str = "ingest"
+    run_id: str = "test-run"
+    log: Any = field(default_factory=lambda: logging.getLogger("test.ingest"))
     counters: Counter = field(default_factory=Counter)
 
     def count(self, name, value, table=None):

@@ -44,7 +44,7 @@ def pipeline(tmp_path, monkeypatch):
     d = tmp_path / "entrypoints"
     d.mkdir()
     (d / "transform.py").write_text(ENTRYPOINT)
-    monkeypatch.setattr(runner, "ENTRYPOINTS_DIR", d)
+    monkeypatch.setenv("LAKEHOUSE_ENTRYPOINTS_DIR", str(d))
     modules: dict[str, object] = {}
     load = runner._load_entrypoint
 
