@@ -18,7 +18,7 @@ import pytest
 
 from lakehouse import assets
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EMR_JOBS = REPO / "emr_jobs"
 ARTIFACTS = "lakehouse-test-artifacts"
 CONFIG_URI = f"s3://{ARTIFACTS}/config/job_config.json"
@@ -47,20 +47,9 @@ def _upload(s3) -> None:
 
 
 @pytest.fixture
-def aws_creds(monkeypatch):
-    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-
-
-@pytest.fixture
-def artifacts_bucket(aws_creds, monkeypatch, tmp_path):
+def artifacts_bucket(aws, monkeypatch, tmp_path):
     """moto in-process, the artifacts bucket as the apply leaves it, and the code 'running from the zip'."""
     import tempfile
-
-    from moto import mock_aws
 
     from lakehouse import aws as aws_mod
 
@@ -69,11 +58,7 @@ def artifacts_bucket(aws_creds, monkeypatch, tmp_path):
     for var in VARS:
         monkeypatch.setenv(var, "")  # unset for ensure(); restored afterwards
     monkeypatch.setattr(assets, "_in_checkout", lambda: False)
-    aws_mod.client.cache_clear()  # a client cached outside the mock would talk to real AWS
-    with mock_aws():
-        _upload(aws_mod.client("s3"))
-        yield
-    aws_mod.client.cache_clear()
+    _upload(aws_mod.client("s3"))
 
 
 def test_ensure_fetches_the_entry_points_and_points_the_runner_at_them(artifacts_bucket):
