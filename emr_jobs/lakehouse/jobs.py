@@ -5,7 +5,9 @@
 1. parse ``--env --execution-date --config-uri --run-id [--trace-id]`` plus the job's own arguments;
 2. load and validate the configuration — a bad one prints ONE line on stderr and exits 2, before any write;
 3. take the job's run lock (``state.lock(job, run_id)``): a concurrent run of the same job is refused
-   with one line and exit 3;
+   with one line and exit 3 — or, per its schedule (pipeline.yaml ``if_locked``), skipped with exit 0
+   (``--if-locked skip``: hourly, the next run catches up by watermark) or waited for
+   (``--if-locked wait --lock-wait-minutes N``: daily);
 4. run ``body(ctx)`` with JSON logs; the Spark session is built only when ``ctx.spark`` is first touched;
 5. always (also on failure) emit ``DurationSeconds``, ``JobFailed``, ``EstimatedCostUSD`` and the counters
    the body recorded with ``ctx.count(...)``, then flush the metrics;
@@ -38,7 +40,18 @@ from lakehouse.metrics import Metrics, estimate_emr_cost, resource_footprint
 from lakehouse.state import LockHeld, StateStore, open_state
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
+IF_LOCKED = ("fail", "skip", "wait")  # what a run does when another run holds its job's lock
 DEFAULT_LOCK_TTL = 4 * 3600  # longer than any job's SLA; a lock older than this belongs to a crashed run
+
+
+def _positive_minutes(value: str) -> float:
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = -1.0
+    if not minutes > 0:
+        raise argparse.ArgumentTypeError(f"invalid minutes {value!r}: expected a number > 0")
+    return minutes
 
 
 def execution_date_arg(value: str) -> date:
@@ -97,6 +110,14 @@ def build_parser(
     p.add_argument("--config-uri", default=None, help="job_config.json written by Terraform (s3:// or path)")
     p.add_argument("--run-id", default=None, help="defaults to a new UUID")
     p.add_argument("--trace-id", default=None, help="ties the jobs of one pipeline run together")
+    p.add_argument(
+        "--if-locked",
+        choices=IF_LOCKED,
+        default="fail",
+        help="another run holds the job's lock: fail (exit 3), skip (exit 0: the next run catches up by "
+        "watermark) or wait up to --lock-wait-minutes, then fail",
+    )
+    p.add_argument("--lock-wait-minutes", type=_positive_minutes, default=None, metavar="N")
     if add_args:
         add_args(p)
     return p
@@ -113,7 +134,10 @@ def main(
     spark=None,
 ) -> int:
     """Run ``body`` as job ``job`` (``job_name(args)`` refines it, e.g. ``extract_<source>``)."""
-    args = build_parser(job, add_args).parse_args(argv)
+    parser = build_parser(job, add_args)
+    args = parser.parse_args(argv)
+    if (args.if_locked == "wait") != (args.lock_wait_minutes is not None):
+        parser.error("--lock-wait-minutes goes with --if-locked wait, and only with it")
     name = job_name(args) if job_name else job
     try:
         cfg = config_mod.load(args.env, args.config_uri)
@@ -134,12 +158,18 @@ def main(
     )
     rc = EXIT_OK
     try:
-        with state.lock(name, run_id, ttl_seconds=lock_ttl_seconds):
+        wait_s = (args.lock_wait_minutes or 0) * 60
+        with state.lock(name, run_id, ttl_seconds=lock_ttl_seconds, wait_seconds=wait_s):
             body(ctx)
     except LockHeld as exc:
-        rc = EXIT_LOCKED
-        log.error("run refused: %s", exc)
-        print(f"{name}: refused: {exc}", file=sys.stderr)
+        if args.if_locked == "skip" and exc.job == name:  # this job's own lock, not one the body takes
+            ctx.count("RunSkipped", 1)
+            log.warning("run skipped: %s", exc)
+            print(f"{name}: skipped: {exc}", file=sys.stderr)
+        else:
+            rc = EXIT_LOCKED
+            log.error("run refused: %s", exc)
+            print(f"{name}: refused: {exc}", file=sys.stderr)
     except config_mod.ConfigError as exc:  # a file the job reads (a DQ suite, maintenance.yaml) is malformed
         rc = EXIT_CONFIG
         log.error("configuration error: %s", exc)
@@ -159,7 +189,11 @@ def main(
         log.info(
             "job finished",
             extra={
-                "status": "succeeded" if rc == EXIT_OK else "failed",
+                "status": "failed"
+                if rc != EXIT_OK
+                else "skipped"
+                if ctx.counters["RunSkipped"]
+                else "succeeded",
                 "exit_code": rc,
                 "duration_s": round(duration, 3),
                 "counters": dict(ctx.counters),

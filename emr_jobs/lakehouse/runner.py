@@ -63,6 +63,8 @@ FAIL_AFTER_ENV = "LAKEHOUSE_FAIL_AFTER"
 PARALLEL_ENV = "LAKEHOUSE_PARALLEL_JOBS"
 DEFAULT_PARALLEL = 2
 _JOB_KEYS = {"entrypoint", "args", "backfill_args", "group", "needs", "schedules", "sla_minutes"}
+_SCHEDULE_KEYS = {"cron", "description", "if_locked", "lock_wait_minutes"}
+IF_LOCKED = ("fail", "skip", "wait")  # = lakehouse.jobs.IF_LOCKED: what a job does when its lock is held
 BACKFILL_DATE = "{date}"  # in backfill_args: replaced by the execution date being backfilled
 
 
@@ -139,6 +141,10 @@ class Pipeline:
             placed.add(ready[0].name)
         return done
 
+    def lock_args(self, schedule: str) -> list[str]:
+        """The harness arguments of the schedule's ``if_locked`` policy (every job of the schedule gets them)."""
+        return lock_args(self.schedules[schedule])
+
     def upstream(self, name: str) -> set[str]:
         """Every job ``name`` depends on, directly or through others: with ``--only silver_to_gold
         bronze_to_silver`` gold still waits for silver although dq_silver, between them, is not run."""
@@ -168,6 +174,8 @@ def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints: Path | None = N
     ):
         raise PipelineError(f"{path}: expected top-level mappings 'schedules' and 'jobs'")
     schedules = doc["schedules"]
+    for name, sched in schedules.items():
+        _check_schedule(sched, f"{path}: schedule {name!r}")
     jobs: dict[str, Job] = {}
     for name, raw in doc["jobs"].items():
         where = f"{path}: job {name!r}"
@@ -218,6 +226,30 @@ def load_pipeline(path: str | Path = PIPELINE_FILE, entrypoints: Path | None = N
                 )
     _check_cycles(jobs, path)
     return Pipeline(schedules, jobs)
+
+
+def _check_schedule(sched: Any, where: str) -> None:
+    if not isinstance(sched, dict) or "cron" not in sched:
+        raise PipelineError(f"{where}: must be a mapping with a 'cron' key (a cron string or null)")
+    extra = set(sched) - _SCHEDULE_KEYS
+    if extra:
+        raise PipelineError(f"{where}: unknown key(s) {sorted(extra)}; allowed: {sorted(_SCHEDULE_KEYS)}")
+    policy = sched.get("if_locked", "fail")
+    if policy not in IF_LOCKED:
+        raise PipelineError(f"{where}: if_locked {policy!r} is not one of {', '.join(IF_LOCKED)}")
+    wait = sched.get("lock_wait_minutes")
+    if (policy == "wait") != (wait is not None):
+        raise PipelineError(f"{where}: lock_wait_minutes goes with if_locked: wait, and only with it")
+    if wait is not None and (isinstance(wait, bool) or not isinstance(wait, int) or wait <= 0):
+        raise PipelineError(f"{where}: lock_wait_minutes must be a positive integer, got {wait!r}")
+
+
+def lock_args(sched: dict[str, Any]) -> list[str]:
+    policy = sched.get("if_locked", "fail")
+    out = ["--if-locked", policy]
+    if policy == "wait":
+        out += ["--lock-wait-minutes", str(sched["lock_wait_minutes"])]
+    return out
 
 
 def _check_cycles(jobs: dict[str, Job], path: Path) -> None:
@@ -310,8 +342,11 @@ def _load_entrypoint(job: Job):
     return module
 
 
-def _argv(job: Job, cfg_file: str, env: str, execution_date: date, run_id: str, backfill: bool) -> list[str]:
+def _argv(
+    job: Job, cfg_file: str, env: str, execution_date: date, run_id: str, backfill: bool, lock: list[str]
+) -> list[str]:
     argv = [
+        *lock,
         "--env",
         env,
         "--execution-date",
@@ -423,6 +458,7 @@ def run(
         f"run {run_id}: schedule {schedule}, execution date {execution_date}, {len(jobs)} job(s), "
         f"up to {parallel} at a time"
     )
+    lock = pipeline.lock_args(schedule)
     with tempfile.TemporaryDirectory(prefix="lakehouse-run-") as tmp:
         # the jobs load exactly this configuration, as on EMR they load the uploaded job_config.json
         cfg_file = str(Path(tmp) / "job_config.json")
@@ -445,7 +481,7 @@ def run(
                 getattr(module, "JOB", Path(job.entrypoint).stem),
                 module.add_args,
                 body,
-                _argv(job, cfg_file, cfg.environment, execution_date, run_id, backfill),
+                _argv(job, cfg_file, cfg.environment, execution_date, run_id, backfill, lock),
                 # the graph's job name: the same name Airflow and the entry point's job_name() use
                 job_name=lambda _args: job.name,
                 spark=spark,

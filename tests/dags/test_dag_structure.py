@@ -139,6 +139,22 @@ def test_job_driver_uses_the_interface_arguments(pipeline):
         "--run-id", "manual__x.extract_snowflake", "--trace-id", "manual__x", "--source", "snowflake",
     ]  # fmt: skip
     assert driver["sparkSubmitParameters"] == f"--py-files {code}/lakehouse.zip"
+    hourly = spark_submit(
+        cfg, pipeline.jobs["extract_snowflake"], "2024-06-01", "x", lock_args=pipeline.lock_args("hourly")
+    )["sparkSubmit"]["entryPointArguments"]
+    assert hourly[-4:] == ["--if-locked", "skip", "--source", "snowflake"]
+
+
+def test_each_schedule_hands_its_jobs_its_lock_policy(dagbag, pipeline):
+    """Daily and hourly meet at 02:00 on the same job locks: daily waits for the lock, hourly skips."""
+    for schedule in ("daily", "hourly", "maintenance"):
+        dag = dagbag.dags[f"lakehouse_{schedule}"]
+        jobs = [t for t in dag.tasks if issubclass(t.operator_class, LakehouseJobOperator)]
+        assert jobs, schedule
+        for task in jobs:
+            assert task.partial_kwargs["lock_args"] == pipeline.lock_args(schedule), task.task_id
+    assert pipeline.lock_args("daily") == ["--if-locked", "wait", "--lock-wait-minutes", "30"]
+    assert pipeline.lock_args("hourly") == ["--if-locked", "skip"]
 
 
 def test_a_backfill_run_has_silver_re_derive_each_date(pipeline):

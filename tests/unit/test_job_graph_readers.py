@@ -37,6 +37,10 @@ def test_both_readers_see_the_same_graph():
     assert {n: s["cron"] for n, s in runner.schedules.items()} == {
         n: s["cron"] for n, s in dags.schedules.items()
     }
+    for name in runner.schedules:  # the lock policy each side hands every job of the schedule
+        assert runner.lock_args(name) == dags.lock_args(name), name
+    assert runner.lock_args("daily") == ["--if-locked", "wait", "--lock-wait-minutes", "30"]
+    assert runner.lock_args("hourly") == ["--if-locked", "skip"]
     day = date(2024, 6, 30)
     for name, r in runner.jobs.items():
         a = dags.jobs[name]
@@ -83,10 +87,19 @@ BROKEN = {
 }
 
 
-def _graph(jobs) -> dict:
+BROKEN_SCHEDULES = {
+    "unknown schedule key (a typo of if_locked)": {"if_lock": "skip"},
+    "unknown lock policy": {"if_locked": "queue"},
+    "wait without minutes": {"if_locked": "wait"},
+    "minutes without wait": {"if_locked": "skip", "lock_wait_minutes": 10},
+    "minutes not a positive integer": {"if_locked": "wait", "lock_wait_minutes": 0},
+}
+
+
+def _graph(jobs, **daily) -> dict:
     return {
         "schedules": {
-            "daily": {"cron": "0 2 * * *"},
+            "daily": {"cron": "0 2 * * *", **daily},
             "hourly": {"cron": "0 * * * *"},
         },
         "jobs": jobs,
@@ -108,4 +121,15 @@ def test_both_readers_refuse_the_same_broken_graph(tmp_path, case):
     with pytest.raises(PipelineError):
         load_pipeline(path, entrypoints_dir())
     with pytest.raises(airflow_config.OrchestrationConfigError):
+        airflow_config.parse_pipeline(graph, path)
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_SCHEDULES))
+def test_both_readers_refuse_the_same_broken_schedule(tmp_path, case):
+    graph = _graph({"extract": GOOD_JOB}, **BROKEN_SCHEDULES[case])
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(graph))
+    with pytest.raises(PipelineError, match="schedule 'daily'"):
+        load_pipeline(path, entrypoints_dir())
+    with pytest.raises(airflow_config.OrchestrationConfigError, match="schedule 'daily'"):
         airflow_config.parse_pipeline(graph, path)

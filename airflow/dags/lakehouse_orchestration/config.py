@@ -32,6 +32,8 @@ GROUPS = ("extract_source", "transform_bronze_silver", "dq_validation", "transfo
 OTHER_GROUPS = ("maintenance", "streaming")
 ENTRYPOINTS = ("ingest.py", "transform.py", "quality.py", "maintenance.py", "stream.py")
 JOB_KEYS = ("entrypoint", "args", "backfill_args", "group", "needs", "schedules", "sla_minutes")
+SCHEDULE_KEYS = ("cron", "description", "if_locked", "lock_wait_minutes")
+IF_LOCKED = ("fail", "skip", "wait")  # what a job does when another run holds its lock (lakehouse.jobs)
 
 
 class OrchestrationConfigError(ValueError):
@@ -79,6 +81,15 @@ class Pipeline:
     def jobs_for(self, schedule: str) -> list[Job]:
         return [j for j in self.jobs.values() if schedule in j.schedules]
 
+    def lock_args(self, schedule: str) -> list[str]:
+        """The entry-point arguments of the schedule's ``if_locked`` policy, for each of its jobs."""
+        sched = self.schedules[schedule]
+        policy = sched.get("if_locked", "fail")
+        out = ["--if-locked", policy]
+        if policy == "wait":
+            out += ["--lock-wait-minutes", str(sched["lock_wait_minutes"])]
+        return out
+
 
 def _fail(origin: Path | str, msg: str) -> None:
     raise OrchestrationConfigError(f"{origin}: {msg}")
@@ -95,6 +106,19 @@ def parse_pipeline(raw: Any, origin: Path | str) -> Pipeline:
     for name, sched in raw["schedules"].items():
         if not isinstance(sched, dict) or "cron" not in sched:
             _fail(origin, f"schedule '{name}' needs a 'cron' key (a cron string or null)")
+        unknown_keys = sorted(set(sched) - set(SCHEDULE_KEYS))
+        if unknown_keys:
+            _fail(
+                origin,
+                f"schedule '{name}': unknown key(s) {unknown_keys}; allowed: {', '.join(SCHEDULE_KEYS)}",
+            )
+        policy, wait = sched.get("if_locked", "fail"), sched.get("lock_wait_minutes")
+        if policy not in IF_LOCKED:
+            _fail(origin, f"schedule '{name}': if_locked {policy!r} is not one of {', '.join(IF_LOCKED)}")
+        if (policy == "wait") != (wait is not None):
+            _fail(origin, f"schedule '{name}': lock_wait_minutes goes with if_locked: wait, and only with it")
+        if wait is not None and (isinstance(wait, bool) or not isinstance(wait, int) or wait <= 0):
+            _fail(origin, f"schedule '{name}': lock_wait_minutes must be a positive integer, got {wait!r}")
         if sched["cron"] is not None and (
             not isinstance(sched["cron"], str) or len(sched["cron"].split()) != 5
         ):

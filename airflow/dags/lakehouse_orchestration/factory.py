@@ -200,6 +200,7 @@ def build_batch_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig, overrides
                 job=asdict(job),
                 job_config=cfg.raw,
                 configuration_overrides=overrides,
+                lock_args=pipeline.lock_args(schedule),
                 trigger_rule=rule,
                 outlets=[gold_asset(cfg, job)] if job.group == GOLD_GROUP else [],
                 doc_md=f"`{job.entrypoint} {' '.join(job.cli_args())}` (SLA {job.sla_minutes} min)",

@@ -41,10 +41,17 @@ def job_run_id(run_id: str, job: Job, execution_date: str, *, backfill: bool = F
 
 
 def spark_submit(
-    cfg: JobConfig, job: Job, execution_date: str, run_id: str, *, backfill: bool = False
+    cfg: JobConfig,
+    job: Job,
+    execution_date: str,
+    run_id: str,
+    *,
+    backfill: bool = False,
+    lock_args: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The jobDriver of one job run: ``<code_root>/entrypoints/<job>.py --env --execution-date ...``
-    (``backfill``: a run over a date range — the job's ``backfill_args`` join its arguments).
+    (``backfill``: a run over a date range — the job's ``backfill_args`` join its arguments;
+    ``lock_args``: the schedule's ``if_locked`` policy, ``Pipeline.lock_args``).
 
     ``--run-id`` (``job_run_id``) / ``--trace-id <run>`` as the local runner (lakehouse.runner) passes
     them, so a job's metrics and logs tie back to the Airflow run either way."""
@@ -58,6 +65,7 @@ def spark_submit(
                 "--config-uri", cfg.config_uri,
                 "--run-id", job_run_id(run_id, job, execution_date, backfill=backfill),
                 "--trace-id", run_id,
+                *lock_args,
                 *job.cli_args(execution_date if backfill else None),
             ],
             "sparkSubmitParameters": f"--py-files {code_root}/lakehouse.zip",
@@ -77,10 +85,12 @@ class LakehouseJobOperator(EmrServerlessStartJobOperator):
         job_config: dict[str, Any],
         configuration_overrides: dict[str, Any],
         execution_date: str,
+        lock_args: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         # Plain dicts (not dataclasses) so the serialized DAG can carry them.
         self.job = job
+        self.lock_args = list(lock_args or [])
         self.job_config = job_config
         self.execution_date = execution_date
         cfg = JobConfig(raw=job_config)
@@ -114,7 +124,9 @@ class LakehouseJobOperator(EmrServerlessStartJobOperator):
         cfg = JobConfig(raw=self.job_config)
         run_id = context["run_id"]
         backfill = bool(params.get("start_date"))  # a date-range run (validated by validate_run)
-        self.job_driver = spark_submit(cfg, job, self.execution_date, run_id, backfill=backfill)
+        self.job_driver = spark_submit(
+            cfg, job, self.execution_date, run_id, backfill=backfill, lock_args=self.lock_args
+        )
         self.name = emr_name(cfg.prefix, job.name, self.execution_date, run_id)
         return super().execute(context, event)
 

@@ -49,6 +49,8 @@ class LockHeld(StateError):
         )
 
 
+LOCK_POLL_SECONDS = 30.0
+
 _DIGITS = re.compile(r"^\d+$")
 
 
@@ -73,8 +75,11 @@ def order_key(value: str) -> str:
 
 
 class StateStore(ABC):
-    def __init__(self, clock: Callable[[], float] | None = None):
+    def __init__(
+        self, clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None
+    ):
         self.clock = clock or time.time
+        self.sleep = sleep or time.sleep
 
     # ---- watermarks --------------------------------------------------------------------------------
     @abstractmethod
@@ -93,10 +98,25 @@ class StateStore(ABC):
         """Release the lock if ``owner`` still holds it; False when it was taken over meanwhile."""
 
     @contextmanager
-    def lock(self, job: str, owner: str, ttl_seconds: int = 3600) -> Iterator[None]:
+    def lock(
+        self, job: str, owner: str, ttl_seconds: int = 3600, wait_seconds: float = 0.0
+    ) -> Iterator[None]:
+        """Hold the job's lock for the block. ``wait_seconds``: while another run holds it, try again every
+        ``LOCK_POLL_SECONDS`` for up to that long before raising ``LockHeld`` (a daily run that starts
+        while the hourly run of the same job finishes waits for it instead of failing)."""
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be > 0")
-        self.acquire_lock(job, owner, ttl_seconds)
+        deadline = self.clock() + max(wait_seconds, 0.0)
+        while True:
+            try:
+                self.acquire_lock(job, owner, ttl_seconds)
+                break
+            except LockHeld as exc:
+                left = deadline - self.clock()
+                if left <= 0:
+                    raise
+                log.info("job %s: %s; trying again for up to %.0f s", job, exc, left)
+                self.sleep(min(LOCK_POLL_SECONDS, left))
         try:
             yield
         finally:

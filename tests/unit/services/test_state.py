@@ -113,6 +113,35 @@ def test_lock_released_when_body_raises(make_store):
     store.acquire_lock("build_gold", "run-b")  # free again
 
 
+def test_lock_waits_for_the_holder_then_gives_up_at_its_deadline(make_store):
+    """wait_seconds: a run that finds the lock held tries again (every LOCK_POLL_SECONDS) until it is free,
+    or raises LockHeld once the wait is over."""
+    clock = FakeClock()
+    holder = make_store(clock)
+    holder.acquire_lock("extract_snowflake", "hourly-run", ttl_seconds=3600)
+    slept: list[float] = []
+
+    def sleep_then_release(seconds: float) -> None:  # the holder finishes during the second pause
+        slept.append(seconds)
+        clock.now += seconds
+        if len(slept) == 2:
+            holder.release_lock("extract_snowflake", "hourly-run")
+
+    waiter = make_store(clock)
+    waiter.sleep = sleep_then_release
+    with waiter.lock("extract_snowflake", "daily-run", ttl_seconds=600, wait_seconds=45):
+        assert slept == [30.0, 15.0]  # the last pause ends at the deadline, not past it
+    holder.acquire_lock("extract_snowflake", "hourly-run")  # released by the waiter's block
+
+    slept.clear()
+    patient = make_store(clock)
+    patient.sleep = lambda s: (slept.append(s), setattr(clock, "now", clock.now + s))
+    with pytest.raises(LockHeld, match="hourly-run"), patient.lock("extract_snowflake", "x", wait_seconds=70):
+        pass
+    assert slept == [30.0, 30.0, 10.0]
+    assert holder.release_lock("extract_snowflake", "hourly-run") is True  # never taken from its holder
+
+
 def test_stale_lock_is_taken_over_after_its_ttl(make_store):
     clock = FakeClock()
     crashed = make_store(clock)

@@ -76,3 +76,51 @@ def test_gold_refuses_the_silver_only_backfill_mode_before_any_work(transform):
 
     with pytest.raises(ValueError, match="--mode backfill is a silver mode"):
         transform.body(SimpleNamespace(args=Namespace(step="gold", mode="backfill")))
+
+
+def _lock_argv(cfg_file, *policy):
+    return ["--env", "local", "--execution-date", "2024-06-30", "--config-uri", str(cfg_file), "--step", "gold",
+            "--run-id", "hourly.silver_to_gold", *policy]  # fmt: skip
+
+
+def test_a_held_lock_fails_skips_or_waits_as_the_schedule_says(transform, tmp_lake, tmp_path, capsys):
+    """pipeline.yaml if_locked: daily waits, hourly skips (exit 0, RunSkipped), otherwise exit 3."""
+    import json
+
+    from lakehouse.jobs import EXIT_LOCKED
+    from lakehouse.state import open_state
+
+    cfg_file = tmp_path / "job_config.json"
+    cfg_file.write_text(json.dumps(tmp_lake.to_dict()))
+    daily = open_state(tmp_lake)
+    daily.acquire_lock("silver_to_gold", "daily.silver_to_gold", ttl_seconds=600)
+
+    rc, calls = _run(transform, _lock_argv(cfg_file))
+    assert (rc, calls) == (EXIT_LOCKED, []) and "refused" in capsys.readouterr().err
+
+    rc, calls = _run(transform, _lock_argv(cfg_file, "--if-locked", "skip"))
+    assert (rc, calls) == (0, [])
+    assert "silver_to_gold: skipped: job 'silver_to_gold' is already running" in capsys.readouterr().err
+    metrics_file = tmp_path / "lake" / "_metrics" / "silver_to_gold.jsonl"
+    metrics = [json.loads(line) for line in metrics_file.read_text().splitlines()]
+    assert {"RunSkipped": 1, "JobFailed": 0}.items() <= {m["metric"]: m["value"] for m in metrics}.items()
+
+    rc, calls = _run(transform, _lock_argv(cfg_file, "--if-locked", "wait", "--lock-wait-minutes", "0.001"))
+    assert (rc, calls) == (EXIT_LOCKED, [])  # waited 60 ms, still held
+    daily.release_lock("silver_to_gold", "daily.silver_to_gold")
+    rc, calls = _run(transform, _lock_argv(cfg_file, "--if-locked", "wait", "--lock-wait-minutes", "5"))
+    assert rc == 0 and len(calls) == 1  # free: no wait at all
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        ["--if-locked", "wait"],
+        ["--lock-wait-minutes", "5"],
+        ["--if-locked", "wait", "--lock-wait-minutes", "0"],
+    ],
+)
+def test_lock_wait_arguments_must_go_together(transform, policy, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _run(transform, ["--env", "local", "--execution-date", "2024-06-30", "--step", "gold", *policy])
+    assert exc.value.code == 2 and "minutes" in capsys.readouterr().err
