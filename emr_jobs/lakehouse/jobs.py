@@ -36,7 +36,7 @@ from typing import Any
 
 from lakehouse import config as config_mod
 from lakehouse.logs import bind, get_logger, unbind
-from lakehouse.metrics import Metrics, estimate_emr_cost, resource_footprint
+from lakehouse.metrics import Metrics, estimate_emr_cost, resource_footprint, worker_architecture
 from lakehouse.state import LockHeld, StateStore, open_state
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
@@ -217,7 +217,7 @@ def _emit_final_metrics(ctx: JobContext, duration: float, failed: bool) -> None:
         m.put(name, value, Table=table)
     try:
         vcpus, gb = resource_footprint(ctx._spark)
-        cost = estimate_emr_cost(vcpus * duration, gb * duration, ctx.cfg.region)
+        cost = estimate_emr_cost(vcpus * duration, gb * duration, ctx.cfg.region, worker_architecture())
         m.put("EstimatedCostUSD", cost, "None")
     except config_mod.ConfigError as exc:
         ctx.log.warning("no cost estimate: %s", exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 import re
 import time
 from datetime import datetime, timezone
@@ -158,6 +159,13 @@ def _parse_memory_gb(value: str | None, default_gb: float) -> float:
         return default_gb
     number, unit = float(m.group(1)), m.group(2) or "m"  # Spark reads a bare number as MiB
     return number * {"k": 1 / 1024**2, "m": 1 / 1024, "g": 1.0, "t": 1024.0}[unit]
+
+
+def worker_architecture(machine: str | None = None) -> str:
+    """The pricing architecture of the machine the driver runs on (Terraform deploys ARM64 workers; a
+    laptop is usually x86_64): read from the platform, so the price never disagrees with the deployment."""
+    machine = (machine or platform.machine()).lower()
+    return "arm64" if machine in ("aarch64", "arm64", "armv8l") else "x86_64"
 
 
 def resource_footprint(spark) -> tuple[float, float]:

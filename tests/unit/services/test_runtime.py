@@ -13,7 +13,7 @@ import pytest
 from lakehouse import jobs
 from lakehouse.config import ConfigError
 from lakehouse.logs import get_logger
-from lakehouse.metrics import Metrics, estimate_emr_cost, load_pricing
+from lakehouse.metrics import Metrics, estimate_emr_cost, load_pricing, worker_architecture
 from lakehouse.secrets import SecretError, clear_cache, get_secret
 
 
@@ -137,6 +137,9 @@ def test_emr_cost_estimate_uses_the_price_table():
     assert estimate_emr_cost(4 * 3600, 16 * 3600, "eu-west-1") == pytest.approx(expected, abs=1e-6)
     assert 0.3 < expected < 0.4  # $0.052624/vCPU-h and $0.0057785/GB-h
     assert estimate_emr_cost(3600, 3600, "eu-west-1", "arm64") < estimate_emr_cost(3600, 3600, "eu-west-1")
+    # the job prices the architecture it runs on: Graviton workers (Terraform's ARM64) report aarch64
+    assert worker_architecture("aarch64") == "arm64" and worker_architecture("x86_64") == "x86_64"
+    assert worker_architecture("AMD64") == "x86_64"
     with pytest.raises(ConfigError, match="no EMR Serverless price for region 'mars-1'"):
         estimate_emr_cost(1, 1, "mars-1")
 
