@@ -33,6 +33,7 @@ METRIC_NAMES = (
     "EstimatedCostUSD",
     "JobFailed",
     "FreshnessMinutes",
+    "RunSkipped",
 )
 UNITS = {"Count", "Seconds", "Percent", "None", "Bytes", "Milliseconds"}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,254}$")

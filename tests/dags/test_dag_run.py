@@ -209,10 +209,12 @@ def test_sla_and_deadline_misses_go_to_the_warning_topic_and_slack(aws_env):
     assert any("Deadline missed: lakehouse_daily not finished 150 min" in t for t in texts)
 
 
-def test_gold_updates_publish_the_freshness_metric(aws_env):
+def test_gold_updates_publish_how_long_the_run_took_to_reach_gold(aws_env):
+    """Airflow 3's logical date is the run's own start (02:00 the same day), so the old 'minutes past the end
+    of the data's day' was always 0; the metric is now the run's latency to gold, by job and DAG."""
     from types import SimpleNamespace
 
-    from lakehouse_orchestration.factory import publish_freshness_metrics
+    from lakehouse_orchestration.factory import publish_latency_metrics
 
     cfg = oconfig.load_job_config()
     from airflow.sdk import Asset
@@ -220,11 +222,20 @@ def test_gold_updates_publish_the_freshness_metric(aws_env):
     asset = Asset(name="lakehouse-dev.gold.silver_to_gold", uri="s3://lakehouse-dev-lake-123456789012/gold")
     event = SimpleNamespace(
         timestamp=datetime(2024, 6, 2, 3, 30, tzinfo=UTC),
-        source_dag_run=SimpleNamespace(logical_date=datetime(2024, 6, 1, 2, tzinfo=UTC)),
+        source_dag_id="lakehouse_daily",
+        source_task_id="transform_silver_gold.silver_to_gold",
+        source_dag_run=SimpleNamespace(
+            logical_date=datetime(2024, 6, 2, 2, tzinfo=UTC),
+            start_date=datetime(2024, 6, 2, 2, 0, 30, tzinfo=UTC),
+        ),
     )
-    [datum] = publish_freshness_metrics(cfg, {asset: [event]})
-    assert datum["Value"] == 210.0  # published 03:30 the day after the data's day ended
+    by_hand = SimpleNamespace(timestamp=datetime(2024, 6, 2, 4, tzinfo=UTC), source_dag_run=None)
+    [datum] = publish_latency_metrics(cfg, {asset: [event, by_hand]})
+    assert datum["Value"] == 89.5  # run started 02:00:30, gold published 03:30
     metrics = boto3.client("cloudwatch").list_metrics(
-        Namespace="Lakehouse/dev", MetricName="FreshnessMinutes"
+        Namespace="Lakehouse/dev", MetricName="GoldPublishLatencyMinutes"
     )
-    assert metrics["Metrics"][0]["Dimensions"] == [{"Name": "Table", "Value": asset.name}]
+    assert metrics["Metrics"][0]["Dimensions"] == [
+        {"Name": "Job", "Value": "silver_to_gold"},
+        {"Name": "Dag", "Value": "lakehouse_daily"},
+    ]

@@ -264,7 +264,7 @@ def build_streaming_dag(schedule: str, pipeline: Pipeline, cfg: JobConfig, overr
 
 
 def build_gold_consumer_dag(pipeline: Pipeline, cfg: JobConfig) -> DAG | None:
-    """Runs whenever a gold asset is updated: publishes the data freshness metric per asset event."""
+    """Runs whenever a gold asset is updated: publishes how long the run took to reach gold, per asset event."""
     gold_jobs = [j for j in pipeline.jobs.values() if j.group == GOLD_GROUP]
     if not gold_jobs:
         return None
@@ -274,7 +274,7 @@ def build_gold_consumer_dag(pipeline: Pipeline, cfg: JobConfig) -> DAG | None:
         schedule = schedule | a
     with DAG(
         dag_id="lakehouse_gold_published",
-        description="Downstream of gold: freshness metric (FreshnessMinutes) per gold update",
+        description="Downstream of gold: GoldPublishLatencyMinutes per gold update",
         schedule=schedule,
         start_date=START_DATE,
         catchup=False,
@@ -282,33 +282,36 @@ def build_gold_consumer_dag(pipeline: Pipeline, cfg: JobConfig) -> DAG | None:
         tags=["lakehouse", cfg.environment, "gold"],
     ) as dag:
 
-        @task(task_id="publish_freshness")
-        def publish_freshness(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
-            return publish_freshness_metrics(cfg, triggering_asset_events or {})
+        @task(task_id="publish_latency")
+        def publish_latency(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
+            return publish_latency_metrics(cfg, triggering_asset_events or {})
 
-        publish_freshness()
+        publish_latency()
     return dag
 
 
-def publish_freshness_metrics(cfg: JobConfig, events_by_asset: Any) -> list[dict[str, Any]]:
-    """FreshnessMinutes = minutes from the end of the data's execution day to its gold publication."""
+def publish_latency_metrics(cfg: JobConfig, events_by_asset: Any) -> list[dict[str, Any]]:
+    """``GoldPublishLatencyMinutes`` per gold update: minutes from the start of the run that published it to
+    the publication, by ``Job`` (the gold job) and ``Dag`` (which schedule). Data staleness itself is the DQ
+    suites' ``FreshnessMinutes`` (what the freshness alarms watch); this is how long a run takes to reach gold."""
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
     data = []
     for asset, events in dict(events_by_asset).items():
         for event in events:
-            published = event.timestamp
             run = getattr(event, "source_dag_run", None)
-            logical = getattr(run, "logical_date", None) or published
-            day_end = datetime.combine(
-                logical.date() + timedelta(days=1), datetime.min.time(), tzinfo=published.tzinfo
-            )
-            minutes = max(0.0, (published - day_end).total_seconds() / 60)
+            started = getattr(run, "start_date", None)
+            if started is None:  # an event posted by hand (API, UI) has no run to measure
+                continue
+            task = getattr(event, "source_task_id", None) or getattr(asset, "name", str(asset))
             data.append(
                 {
-                    "MetricName": "FreshnessMinutes",
-                    "Dimensions": [{"Name": "Table", "Value": getattr(asset, "name", str(asset))}],
-                    "Value": minutes,
+                    "MetricName": "GoldPublishLatencyMinutes",
+                    "Dimensions": [
+                        {"Name": "Job", "Value": task.rsplit(".", 1)[-1]},  # task id = <group>.<job>
+                        {"Name": "Dag", "Value": getattr(event, "source_dag_id", None) or "unknown"},
+                    ],
+                    "Value": round(max(0.0, (event.timestamp - started).total_seconds() / 60), 3),
                     "Unit": "None",
                 }
             )
