@@ -219,6 +219,7 @@ module "lakeformation" {
   source = "./modules/lakeformation"
 
   lake_bucket_arn            = module.s3.lake_bucket_arn
+  registration_role_arn      = module.iam.lakeformation_registration_role_arn
   admin_arns                 = local.lakeformation_admins
   database_names             = module.glue.database_names
   tables                     = module.glue.tables

@@ -34,14 +34,15 @@ output "kms_key_arns" {
 output "role_arns" {
   description = "IAM role ARNs by purpose (null where disabled)."
   value = {
-    emr_job          = module.iam.emr_job_role_arn
-    mwaa_execution   = module.iam.mwaa_execution_role_arn
-    landing_trigger  = module.iam.lambda_role_arns.landing_trigger
-    failure_notifier = module.iam.lambda_role_arns.failure_notifier
-    glue_crawler     = module.iam.glue_crawler_role_arn
-    analyst          = module.iam.analyst_role_arn
-    github_plan      = module.iam.github_plan_role_arn
-    github_apply     = module.iam.github_apply_role_arn
+    emr_job                    = module.iam.emr_job_role_arn
+    mwaa_execution             = module.iam.mwaa_execution_role_arn
+    landing_trigger            = module.iam.lambda_role_arns.landing_trigger
+    failure_notifier           = module.iam.lambda_role_arns.failure_notifier
+    glue_crawler               = module.iam.glue_crawler_role_arn
+    analyst                    = module.iam.analyst_role_arn
+    lakeformation_registration = module.iam.lakeformation_registration_role_arn
+    github_plan                = module.iam.github_plan_role_arn
+    github_apply               = module.iam.github_apply_role_arn
   }
 }
 

@@ -66,7 +66,7 @@ run "no_statement_allows_every_action" {
   assert {
     condition = alltrue(flatten([
       for d in concat(
-        [data.aws_iam_policy_document.emr_job, data.aws_iam_policy_document.landing_trigger, data.aws_iam_policy_document.failure_notifier],
+        [data.aws_iam_policy_document.emr_job, data.aws_iam_policy_document.landing_trigger, data.aws_iam_policy_document.failure_notifier, data.aws_iam_policy_document.lakeformation_registration],
         data.aws_iam_policy_document.mwaa, data.aws_iam_policy_document.glue_crawler, data.aws_iam_policy_document.analyst,
         data.aws_iam_policy_document.github_plan, data.aws_iam_policy_document.github_apply, data.aws_iam_policy_document.github_state,
         values(data.aws_iam_policy_document.service_trust), data.aws_iam_policy_document.analyst_trust, values(data.aws_iam_policy_document.github_trust),
@@ -170,8 +170,50 @@ run "no_statement_allows_every_action" {
   }
 
   assert {
-    condition     = length(aws_iam_role.service) == 5 && length(aws_iam_role.github) == 2 && length(aws_iam_openid_connect_provider.github) == 1
-    error_message = "expected emr_job, landing_trigger, failure_notifier, mwaa, glue_crawler roles plus the two GitHub roles and the OIDC provider"
+    condition     = length(aws_iam_role.service) == 6 && length(aws_iam_role.github) == 2 && length(aws_iam_openid_connect_provider.github) == 1
+    error_message = "expected emr_job, landing_trigger, failure_notifier, lakeformation_registration, mwaa, glue_crawler roles plus the two GitHub roles and the OIDC provider"
+  }
+
+  # The role the lake location is registered with (modules/lakeformation registration_role_arn): the
+  # service-linked role cannot use the lake's customer-managed key, this one can, and nothing more.
+  # (Asserted in this run, not a new one: a new run with a module block needs `terraform init` again.)
+  assert {
+    condition     = aws_iam_role.service["lakeformation_registration"].name == "lakehouse-test-lf-registration"
+    error_message = "the registration role is <name_prefix>-lf-registration"
+  }
+
+  assert {
+    condition = (
+      toset(flatten([for p in one(data.aws_iam_policy_document.service_trust["lakeformation_registration"].statement).principals : p.identifiers if p.type == "Service"])) == toset(["lakeformation.amazonaws.com"]) &&
+      length([for p in one(data.aws_iam_policy_document.service_trust["lakeformation_registration"].statement).principals : p if p.type != "Service"]) == 0 &&
+      toset(one(data.aws_iam_policy_document.service_trust["lakeformation_registration"].statement).actions) == toset(["sts:AssumeRole"]) &&
+      anytrue([for c in one(data.aws_iam_policy_document.service_trust["lakeformation_registration"].statement).condition : c.variable == "aws:SourceAccount" && toset(c.values) == toset(["123456789012"])])
+    )
+    error_message = "the registration role trusts lakeformation.amazonaws.com only (AssumeRole), bound to this account"
+  }
+
+  assert {
+    condition = (
+      toset(flatten([for s in data.aws_iam_policy_document.lakeformation_registration.statement : s.actions if anytrue([for a in s.actions : startswith(a, "kms:")])])) == toset(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]) &&
+      alltrue([for s in data.aws_iam_policy_document.lakeformation_registration.statement : toset(s.resources) == toset(["arn:aws:kms:eu-west-1:123456789012:key/lake"]) if anytrue([for a in s.actions : startswith(a, "kms:")])]) &&
+      alltrue([for s in data.aws_iam_policy_document.lakeformation_registration.statement : anytrue([for c in s.condition : c.variable == "kms:ViaService" && toset(c.values) == toset(["s3.eu-west-1.amazonaws.com"])]) if anytrue([for a in s.actions : startswith(a, "kms:")])])
+    )
+    error_message = "the registration role may Decrypt/Encrypt/GenerateDataKey with the lake key only, and only through S3"
+  }
+
+  assert {
+    condition = (
+      toset(flatten([for s in data.aws_iam_policy_document.lakeformation_registration.statement : s.actions if anytrue([for a in s.actions : startswith(a, "s3:")])])) == toset(["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]) &&
+      alltrue(flatten([for s in data.aws_iam_policy_document.lakeformation_registration.statement : [
+        for r in s.resources : contains(s.actions, "s3:ListBucket") ? r == "arn:aws:s3:::lakehouse-test-lake-123456789012" : r == "arn:aws:s3:::lakehouse-test-lake-123456789012/*"
+      ] if anytrue([for a in s.actions : startswith(a, "s3:")])]))
+    )
+    error_message = "the registration role lists the lake bucket and gets/puts/deletes its objects, and touches no other bucket"
+  }
+
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.lakeformation_registration.statement : alltrue([for a in s.actions : startswith(a, "s3:") || startswith(a, "kms:")])])
+    error_message = "the registration role has S3 and KMS permissions only"
   }
 }
 
@@ -192,6 +234,11 @@ run "optional_roles_off" {
   assert {
     condition     = output.mwaa_execution_role_arn == null && output.glue_crawler_role_arn == null && output.analyst_role_arn == null && output.github_apply_role_arn == null
     error_message = "disabled roles must not be created and their outputs must be null"
+  }
+
+  assert {
+    condition     = toset(keys(aws_iam_role.service)) == toset(["emr_job", "landing_trigger", "failure_notifier", "lakeformation_registration"])
+    error_message = "the Lake Formation registration role exists whatever the optional-role flags: the lake location is always registered"
   }
 }
 

@@ -38,19 +38,23 @@ locals {
       emr_job          = "emr-serverless.amazonaws.com"
       landing_trigger  = "lambda.amazonaws.com"
       failure_notifier = "lambda.amazonaws.com"
+      # Registers the lake location with Lake Formation (modules/lakeformation): the service-linked role
+      # cannot use the lake's customer-managed key, so vended credentials could not decrypt the data.
+      lakeformation_registration = "lakeformation.amazonaws.com"
     },
     var.enable_mwaa ? { mwaa = "airflow.amazonaws.com" } : {},
     var.enable_glue_crawler ? { glue_crawler = "glue.amazonaws.com" } : {},
   )
   role_names = {
-    emr_job          = "${var.name_prefix}-emr-job"
-    landing_trigger  = "${var.name_prefix}-landing-trigger"
-    failure_notifier = "${var.name_prefix}-failure-notifier"
-    mwaa             = "${var.name_prefix}-mwaa-execution"
-    glue_crawler     = "${var.name_prefix}-glue-crawler"
-    analyst          = "${var.name_prefix}-analyst"
-    github_plan      = "${var.name_prefix}-github-plan"
-    github_apply     = "${var.name_prefix}-github-apply"
+    emr_job                    = "${var.name_prefix}-emr-job"
+    landing_trigger            = "${var.name_prefix}-landing-trigger"
+    failure_notifier           = "${var.name_prefix}-failure-notifier"
+    mwaa                       = "${var.name_prefix}-mwaa-execution"
+    glue_crawler               = "${var.name_prefix}-glue-crawler"
+    lakeformation_registration = "${var.name_prefix}-lf-registration"
+    analyst                    = "${var.name_prefix}-analyst"
+    github_plan                = "${var.name_prefix}-github-plan"
+    github_apply               = "${var.name_prefix}-github-apply"
   }
   emr_job_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.role_names.emr_job}"
 }
@@ -60,6 +64,7 @@ data "aws_iam_policy_document" "service_trust" {
   for_each = local.roles
 
   statement {
+    # (no sts:SetContext for the Lake Formation role: it is only for IAM Identity Center users, unused here)
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
@@ -88,11 +93,12 @@ resource "aws_iam_role_policy" "service" {
   name = "${local.role_names[each.key]}-access"
   role = aws_iam_role.service[each.key].id
   policy = {
-    emr_job          = try(data.aws_iam_policy_document.emr_job.json, null)
-    landing_trigger  = try(data.aws_iam_policy_document.landing_trigger.json, null)
-    failure_notifier = try(data.aws_iam_policy_document.failure_notifier.json, null)
-    mwaa             = try(data.aws_iam_policy_document.mwaa[0].json, null)
-    glue_crawler     = try(data.aws_iam_policy_document.glue_crawler[0].json, null)
+    emr_job                    = try(data.aws_iam_policy_document.emr_job.json, null)
+    landing_trigger            = try(data.aws_iam_policy_document.landing_trigger.json, null)
+    failure_notifier           = try(data.aws_iam_policy_document.failure_notifier.json, null)
+    mwaa                       = try(data.aws_iam_policy_document.mwaa[0].json, null)
+    glue_crawler               = try(data.aws_iam_policy_document.glue_crawler[0].json, null)
+    lakeformation_registration = try(data.aws_iam_policy_document.lakeformation_registration.json, null)
   }[each.key]
 }
 
@@ -538,6 +544,35 @@ data "aws_iam_policy_document" "glue_crawler" {
     sid       = "LakeFormationCredentialVending"
     actions   = ["lakeformation:GetDataAccess"]
     resources = ["*"] # no resource type; Lake Formation grants decide
+  }
+}
+
+# ---- Lake Formation location registration -------------------------------------------------------------
+# Lake Formation assumes this role to vend temporary credentials for the registered lake bucket to
+# Athena, QuickSight, EMR and Glue: read/write on the lake bucket and use of the lake key, nothing else.
+data "aws_iam_policy_document" "lakeformation_registration" {
+  statement {
+    sid       = "LakeObjects"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.lake_arn}/*"]
+  }
+
+  statement {
+    sid       = "LakeList"
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_arn]
+  }
+
+  statement {
+    # The lake bucket is SSE-KMS with the lake key; only through S3, as the key policy also requires.
+    sid       = "LakeKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arns.lake]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
   }
 }
 

@@ -21,6 +21,11 @@ output "glue_crawler_role_arn" {
   value       = try(aws_iam_role.service["glue_crawler"].arn, null)
 }
 
+output "lakeformation_registration_role_arn" {
+  description = "ARN of the role Lake Formation assumes for the registered lake location (modules/lakeformation registration_role_arn)."
+  value       = try(aws_iam_role.service["lakeformation_registration"].arn, null)
+}
+
 output "analyst_role_arn" {
   description = "ARN of the analyst role (null when disabled)."
   value       = try(aws_iam_role.analyst[0].arn, null)

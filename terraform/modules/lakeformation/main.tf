@@ -49,9 +49,13 @@ resource "aws_lakeformation_data_lake_settings" "this" {
   admins = var.admin_arns
 }
 
+# Registered with a user-defined role, not the service-linked one: the lake bucket is SSE-KMS with a
+# customer-managed key, which AWSServiceRoleForLakeFormationDataAccess cannot use, so credentials it
+# vended (Athena, QuickSight) could not decrypt the data.
 resource "aws_lakeformation_resource" "lake" {
   arn                     = var.lake_bucket_arn
-  use_service_linked_role = true
+  role_arn                = var.registration_role_arn
+  use_service_linked_role = false
 
   depends_on = [aws_lakeformation_data_lake_settings.this]
 }

@@ -8,6 +8,21 @@ variable "lake_bucket_arn" {
   }
 }
 
+variable "registration_role_arn" {
+  description = "IAM role Lake Formation assumes for the lake location (module iam output lakeformation_registration_role_arn): trusts lakeformation.amazonaws.com, reads/writes the lake bucket and may use the lake KMS key."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.registration_role_arn))
+    error_message = "registration_role_arn must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)."
+  }
+
+  validation {
+    condition     = !strcontains(var.registration_role_arn, ":role/aws-service-role/")
+    error_message = "registration_role_arn must be a user-defined role, not a service-linked role: AWSServiceRoleForLakeFormationDataAccess cannot use the lake's customer-managed KMS key."
+  }
+}
+
 variable "admin_arns" {
   description = "Lake Formation administrators (IAM roles/users). Must include the principal that runs Terraform, or its grants fail."
   type        = list(string)

@@ -9,9 +9,10 @@ mock_provider "aws" {
 }
 
 variables {
-  lake_bucket_arn = "arn:aws:s3:::lakehouse-test-lake"
-  admin_arns      = ["arn:aws:iam::123456789012:role/lakehouse-test-terraform"]
-  database_names  = { for l in ["bronze", "silver", "gold", "quarantine", "audit"] : l => "lakehouse_test_${l}" }
+  lake_bucket_arn       = "arn:aws:s3:::lakehouse-test-lake"
+  registration_role_arn = "arn:aws:iam::123456789012:role/lakehouse-test-lf-registration"
+  admin_arns            = ["arn:aws:iam::123456789012:role/lakehouse-test-terraform"]
+  database_names        = { for l in ["bronze", "silver", "gold", "quarantine", "audit"] : l => "lakehouse_test_${l}" }
   tables = {
     for k, c in { for f in fileset("../../../glue", "*/*.yaml") : trimsuffix(f, ".yaml") => yamldecode(file("../../../glue/${f}")) } : k => {
       database    = "lakehouse_test_${c.layer}"
@@ -209,8 +210,12 @@ run "writer_gets_whole_tables_and_data_location" {
     error_message = "the writer gets its database permissions on every layer's database"
   }
   assert {
-    condition     = aws_lakeformation_resource.lake.arn == var.lake_bucket_arn && aws_lakeformation_resource.lake.use_service_linked_role && toset(aws_lakeformation_data_lake_settings.this.admins) == toset(var.admin_arns)
+    condition     = aws_lakeformation_resource.lake.arn == var.lake_bucket_arn && toset(aws_lakeformation_data_lake_settings.this.admins) == toset(var.admin_arns)
     error_message = "the lake bucket is registered and the admins set"
+  }
+  assert {
+    condition     = aws_lakeformation_resource.lake.role_arn == "arn:aws:iam::123456789012:role/lakehouse-test-lf-registration" && aws_lakeformation_resource.lake.use_service_linked_role == false
+    error_message = "the lake is registered with the user-defined registration role, not the service-linked role (which cannot use the lake's customer-managed KMS key)"
   }
 }
 
@@ -291,6 +296,22 @@ run "refuses_write_permissions_with_exclude_pii" {
     }
   }
   expect_failures = [var.grants]
+}
+
+run "refuses_a_registration_role_that_is_not_a_role_arn" {
+  command = plan
+  variables {
+    registration_role_arn = "lakehouse-test-lf-registration"
+  }
+  expect_failures = [var.registration_role_arn]
+}
+
+run "refuses_the_service_linked_role_for_registration" {
+  command = plan
+  variables {
+    registration_role_arn = "arn:aws:iam::123456789012:role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
+  }
+  expect_failures = [var.registration_role_arn]
 }
 
 run "refuses_bad_principal_arn" {
