@@ -1,6 +1,6 @@
 """The one SparkSession factory: local mode (laptop, tests, emulator) and EMR Serverless mode.
 
-Local mode pulls the Delta, hadoop-aws and JDBC jars from Maven Central through
+Local mode pulls the Delta, hadoop-aws, JDBC and Kafka-source jars from Maven Central through
 ``spark.jars.packages`` into a cached Ivy directory (``$LAKEHOUSE_CACHE_DIR/ivy``), so later runs work
 offline. On EMR Serverless the release label ships Delta and hadoop-aws already; the application's
 runtime configuration (terraform/modules/emr_serverless) turns them on, and nothing is downloaded.
@@ -21,8 +21,13 @@ PACKAGES = {
     "s3a": f"org.apache.hadoop:hadoop-aws:{HADOOP_VERSION}",
     "postgres": "org.postgresql:postgresql:42.7.8",
     "h2": "com.h2database:h2:2.3.232",
+    # the Kafka source; 3.5.3 is the newest 3.5 build on the Maven mirror here (the 3.5 line shares one API);
+    # the same version the emr_serverless module's spark_packages gives EMR
+    "kafka": f"org.apache.spark:spark-sql-kafka-0-10_{SCALA}:3.5.3",
 }
-DEFAULT_PACKAGES = ("delta", "s3a", "postgres", "h2")
+DEFAULT_PACKAGES = ("delta", "s3a", "postgres", "h2", "kafka")
+# Spark ships these; kafka-clients asks for versions the mirror lacks (and two copies would clash)
+EXCLUDED_PACKAGES = ("org.xerial.snappy:snappy-java", "org.slf4j:slf4j-api")
 
 
 def cache_dir() -> Path:
@@ -109,6 +114,7 @@ def build_session(
                 "spark.master": os.environ.get("LAKEHOUSE_SPARK_MASTER", f"local[{_local_parallelism()}]"),
                 "spark.jars.packages": ",".join(PACKAGES[p] for p in packages),
                 "spark.jars.ivy": str(ivy),
+                "spark.jars.excludes": ",".join(EXCLUDED_PACKAGES),
                 "spark.driver.memory": os.environ.get("LAKEHOUSE_DRIVER_MEMORY", "4g"),
                 "spark.ui.enabled": "false",
                 # the status store keeps every job/stage/task and SQL plan even without the UI: a long local
@@ -121,6 +127,10 @@ def build_session(
                 "spark.sql.warehouse.dir": str(cache_dir() / "spark-warehouse"),
                 "spark.driver.extraJavaOptions": "-Dderby.system.home=" + str(cache_dir() / "derby"),
                 "spark.databricks.delta.snapshotPartitions": "2",
+                # the Kafka stand-in stops after each extract: close its idle cached producer soon, not after 10 min
+                # of reconnect warnings (publish also backs the reconnects off)
+                "spark.kafka.producer.cache.timeout": "20s",
+                "spark.kafka.producer.cache.evictorThreadRunInterval": "10s",
                 "spark.sql.streaming.stateStore.providerClass": (
                     "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider"
                 ),
@@ -150,7 +160,14 @@ def main(argv: list[str]) -> int:
             return 1
         spark.range(1).count()
         spark.stop()
-        print(f"lakehouse.spark: jars cached in {cache_dir() / 'ivy'}")
+        from lakehouse.standins.kafka_broker import BrokerError, broker_jars
+
+        try:
+            broker = broker_jars()  # the local Kafka source's broker (its own JVM, not on Spark's classpath)
+        except BrokerError as exc:
+            print(f"lakehouse.spark: {exc}", file=sys.stderr)
+            return 1
+        print(f"lakehouse.spark: jars cached in {cache_dir() / 'ivy'} and {broker}")
         return 0
     print("usage: python -m lakehouse.spark --fetch-jars", file=sys.stderr)
     return 2

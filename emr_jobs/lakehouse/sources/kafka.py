@@ -7,13 +7,18 @@ Both paths yield the Kafka source's columns (topic, partition, offset, timestamp
 
 * AWS: ``format("kafka")`` with bootstrap servers and SASL settings from the secret (spark-sql-kafka
   comes from the emr_serverless module's ``spark_packages``; the EMR image lacks it).
-* Local: Spark's file source over ``<sources_dir>/kafka/events/*.jsonl`` (one Kafka record per line).
-  A real broker on loopback was not used: Kafka's broker is not a Maven jar Spark can start in-process.
+* Local: **the same** ``format("kafka")`` source against a real Kafka broker on 127.0.0.1
+  (lakehouse.standins.kafka_broker: Apache Kafka's jars from Maven Central, its own JVM, PLAINTEXT), started
+  for the length of the run; the generated records (``<sources_dir>/kafka/events/*.jsonl``) not yet
+  delivered are produced to the topic first. Its log directory persists under ``<sources_dir>/kafka/broker``,
+  so offsets and the checkpoint agree from one run to the next.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from lakehouse.contracts import Contract, load_contract
 
@@ -29,16 +34,21 @@ TOPIC_LOCK_TTL_S = 900
 RECORD_SCHEMA = "topic string, partition int, offset bigint, timestamp timestamp, key string, value string"
 
 
+def source_options(bootstrap_servers: str, topic: str = TOPIC) -> dict[str, str]:
+    """What every read of the topic sets, on AWS and locally."""
+    return {
+        "kafka.bootstrap.servers": bootstrap_servers,
+        "subscribe": topic,
+        "startingOffsets": "earliest",
+        "failOnDataLoss": "false",
+    }
+
+
 def kafka_options(secret: dict) -> dict[str, str]:
     if not secret.get("bootstrap_servers"):
         raise ValueError("kafka: secret lacks key 'bootstrap_servers'")
-    opts = {
-        "kafka.bootstrap.servers": secret["bootstrap_servers"],
-        "subscribe": secret.get("topic", TOPIC),
-        "startingOffsets": "earliest",
-        "failOnDataLoss": "false",
-        "kafka.security.protocol": secret.get("security_protocol", "SASL_SSL"),
-    }
+    opts = source_options(secret["bootstrap_servers"], secret.get("topic", TOPIC))
+    opts["kafka.security.protocol"] = secret.get("security_protocol", "SASL_SSL")
     mech = secret.get("sasl_mechanism", "SCRAM-SHA-512")
     opts["kafka.sasl.mechanism"] = mech
     if mech == "AWS_MSK_IAM":
@@ -93,26 +103,35 @@ def parse_messages(df, contract: Contract | None = None):
     )
 
 
-def read_stream(cfg, spark, *, path: str | None = None, max_files_per_trigger: int | None = None):
+@contextmanager
+def topic_options(cfg, spark, *, max_offsets_per_trigger: int | None = None) -> Iterator[dict[str, str]]:
+    """The Kafka source's options for the length of a run: the cluster from the secret on AWS; locally the
+    loopback broker, started (and the undelivered generated records produced to it) for the block."""
+    extra = {"maxOffsetsPerTrigger": str(max_offsets_per_trigger)} if max_offsets_per_trigger else {}
     if cfg.source_mode == "aws":
-        from pyspark.sql import functions as F
-
         from lakehouse.secrets import get_secret
 
-        raw = spark.readStream.format("kafka").options(**kafka_options(get_secret(cfg, "kafka"))).load()
-        return raw.select(
-            "topic",
-            "partition",
-            "offset",
-            "timestamp",
-            F.col("key").cast("string").alias("key"),
-            F.col("value").cast("string").alias("value"),
-        )
-    folder = path or str(cfg.sources_dir / "kafka" / "events")
-    reader = spark.readStream.schema(RECORD_SCHEMA)
-    if max_files_per_trigger:
-        reader = reader.option("maxFilesPerTrigger", str(max_files_per_trigger))
-    return reader.json(folder)
+        yield {**kafka_options(get_secret(cfg, "kafka")), **extra}
+        return
+    from lakehouse.standins.kafka_broker import KafkaBroker, publish
+
+    with KafkaBroker(cfg.sources_dir / "kafka" / "broker") as broker:
+        publish(spark, broker, cfg.sources_dir / "kafka" / "events", TOPIC)
+        yield {**source_options(broker.bootstrap), **extra}
+
+
+def read_stream(spark, options: dict[str, str]):
+    from pyspark.sql import functions as F
+
+    raw = spark.readStream.format("kafka").options(**options).load()
+    return raw.select(
+        "topic",
+        "partition",
+        "offset",
+        "timestamp",
+        F.col("key").cast("string").alias("key"),
+        F.col("value").cast("string").alias("value"),
+    )
 
 
 def checkpoint(cfg, table: str = TABLE) -> str:
@@ -125,8 +144,7 @@ def run_kafka(
     spark=None,
     available_now: bool = True,
     processing_time: str = "1 minute",
-    path: str | None = None,
-    max_files_per_trigger: int | None = None,
+    max_offsets_per_trigger: int | None = None,
     timeout_s: float | None = None,
 ) -> dict:
     """Run the stream into bronze; returns {"bronze.realtime_events": Accounting} summed over micro-batches.
@@ -174,19 +192,20 @@ def run_kafka(
         return {total.table: total}
     renewing = _keep_lock(ctx.state, owner)  # a long batch run, like the stream, outlives the TTL
     try:
-        stream = read_stream(cfg, spark, path=path, max_files_per_trigger=max_files_per_trigger)
-        writer = stream.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint(cfg))
-        writer = (
-            writer.trigger(availableNow=True)
-            if available_now
-            else writer.trigger(processingTime=processing_time)
-        )
-        query = writer.queryName(f"kafka_{TABLE}_{app}".replace("-", "_")).start()
-        try:
-            query.awaitTermination(timeout_s) if timeout_s else query.awaitTermination()
-        finally:
-            if query.isActive:
-                query.stop()
+        with topic_options(cfg, spark, max_offsets_per_trigger=max_offsets_per_trigger) as options:
+            stream = read_stream(spark, options)
+            writer = stream.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint(cfg))
+            writer = (
+                writer.trigger(availableNow=True)
+                if available_now
+                else writer.trigger(processingTime=processing_time)
+            )
+            query = writer.queryName(f"kafka_{TABLE}_{app}".replace("-", "_")).start()
+            try:
+                query.awaitTermination(timeout_s) if timeout_s else query.awaitTermination()
+            finally:
+                if query.isActive:
+                    query.stop()
     finally:
         renewing.set()
         ctx.state.release_lock(TOPIC_LOCK, owner)

@@ -1,0 +1,69 @@
+"""The local Kafka source's broker: a real Kafka (Maven jars, its own JVM) on loopback, fed each generated
+record file once, keeping its topic across restarts — what lets the extract use ``format("kafka")`` locally."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lakehouse.standins.kafka_broker import BrokerError, KafkaBroker, publish
+
+TOPIC = "lakehouse.events"
+
+
+def _records(folder, name, rows):
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        {
+            "topic": TOPIC,
+            "partition": p,
+            "offset": o,
+            "timestamp": "2024-07-01 00:00:00",
+            "key": None,
+            "value": v,
+        }
+        for p, o, v in rows
+    ]
+    (folder / name).write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+
+def _topic(spark, broker):
+    """(partition, offset, value) of every message in the topic, read with Spark's Kafka source."""
+    df = (
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", broker.bootstrap)
+        .option("subscribe", TOPIC)
+        .option("startingOffsets", "earliest")
+        .load()
+    )
+    return sorted((r.partition, r.offset, r.value.decode()) for r in df.collect())
+
+
+def test_records_are_produced_once_in_offset_order_and_survive_a_restart(spark, tmp_path):
+    events, data = tmp_path / "events", tmp_path / "broker"
+    _records(events, "part-00000.jsonl", [(0, 1, '{"e": 2}'), (0, 0, '{"e": 1}'), (2, 0, "not json")])
+    broker = KafkaBroker(data)
+    with broker:
+        assert broker.proc.poll() is None and broker.bootstrap.startswith("127.0.0.1:")
+        assert publish(spark, broker, events, TOPIC) == 3
+        assert publish(spark, broker, events, TOPIC) == 0  # the ledger: a file goes out once
+        # the broker assigns offsets in the order the stand-in sends: the generated ones
+        assert _topic(spark, broker) == [(0, 0, '{"e": 1}'), (0, 1, '{"e": 2}'), (2, 0, "not json")]
+        first_port, proc = broker.port, broker.proc
+    assert proc.poll() is not None and broker.proc is None  # stopped with the block
+
+    _records(events, "part-00001.jsonl", [(1, 0, '{"e": 3}')])
+    with KafkaBroker(data) as again:  # new ports, same log directory: the topic is still there
+        assert publish(spark, again, events, TOPIC) == 1
+        got = _topic(spark, again)
+    assert len(got) == 4 and (1, 0, '{"e": 3}') in got
+    assert first_port is not None
+
+
+def test_a_record_for_a_partition_the_topic_lacks_is_refused_before_sending(spark, tmp_path):
+    events = tmp_path / "events"
+    _records(events, "part-00000.jsonl", [(0, 0, '{"e": 1}'), (7, 0, '{"e": 2}')])
+    with KafkaBroker(tmp_path / "broker") as broker, pytest.raises(BrokerError, match=r"partition in 0\.\.2"):
+        publish(spark, broker, events, TOPIC)
+    assert not (tmp_path / "broker" / "published.json").exists()
