@@ -26,8 +26,17 @@ PACKAGES = {
     "kafka": f"org.apache.spark:spark-sql-kafka-0-10_{SCALA}:3.5.3",
 }
 DEFAULT_PACKAGES = ("delta", "s3a", "postgres", "h2", "kafka")
-# Spark ships these; kafka-clients asks for versions the mirror lacks (and two copies would clash)
-EXCLUDED_PACKAGES = ("org.xerial.snappy:snappy-java", "org.slf4j:slf4j-api")
+# What pyspark's own jars already hold (same versions) but the Kafka connector's dependencies would fetch again:
+# a second copy of each on the classpath (and, for snappy-java's bundle, a download the mirror refuses)
+EXCLUDED_PACKAGES = (
+    "org.xerial.snappy:snappy-java",
+    "org.slf4j:slf4j-api",
+    "org.apache.hadoop:hadoop-client-api",
+    "org.apache.hadoop:hadoop-client-runtime",
+    "org.lz4:lz4-java",
+    "commons-logging:commons-logging",
+    "com.google.code.findbugs:jsr305",
+)
 
 
 def cache_dir() -> Path:
