@@ -3,6 +3,8 @@ incremental watermarks. One ingest of all sources is shared by the module (Spark
 
 import datetime as dt
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -180,17 +182,33 @@ def test_a_continuous_stream_stamps_rows_with_the_day_they_arrive(spark, lake):
              "event_ts": "2024-07-01T01:00:00Z", "amount": None, "currency": "EUR"}  # fmt: skip
     record = {"topic": "lakehouse.events", "partition": 0, "offset": 9_000_000, "timestamp": "2024-07-01 01:00:00",
               "key": None, "value": json.dumps(value)}  # fmt: skip
-    (Path(cfg.lake_root) / "_sources/kafka/events/continuous-00001.jsonl").write_text(
-        json.dumps(record) + "\n"
-    )
-    run_kafka(ctx, available_now=False, processing_time="1 second", timeout_s=20)
-    [row] = (
+    events = Path(cfg.lake_root) / "_sources/kafka/events"
+    (events / "continuous-00001.jsonl").write_text(json.dumps(record) + "\n")
+    later = {**record, "value": json.dumps({**value, "event_id": "evt-continuous-2"})}
+
+    def arrives_while_streaming():  # the stand-in produces files that appear during a continuous run
+        ledger = events.parent / "broker" / "published.json"
+        deadline = time.monotonic() + 20
+        while "continuous-00001.jsonl" not in (ledger.read_text() if ledger.exists() else ""):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.2)
+        (events / "continuous-00002.jsonl").write_text(json.dumps(later) + "\n")  # after the first delivery
+
+    writer = threading.Thread(target=arrives_while_streaming)
+    writer.start()
+    try:
+        run_kafka(ctx, available_now=False, processing_time="1 second", timeout_s=25)
+    finally:
+        writer.join()
+    rows = (
         tables.read(spark, cfg, "bronze", "realtime_events")
-        .where("event_id = 'evt-continuous-1'")
-        .select("_execution_date")
+        .where("event_id like 'evt-continuous-%'")
+        .select("event_id", "_execution_date")
         .collect()
     )
-    assert row._execution_date == dt.datetime.now(dt.UTC).date() != ctx.execution_date
+    assert sorted(r.event_id for r in rows) == ["evt-continuous-1", "evt-continuous-2"]
+    assert {r._execution_date for r in rows} == {dt.datetime.now(dt.UTC).date()} != {ctx.execution_date}
 
 
 def test_the_batch_extract_and_the_stream_never_read_the_topic_at_once(spark, lake):

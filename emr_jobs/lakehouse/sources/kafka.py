@@ -10,7 +10,8 @@ Both paths yield the Kafka source's columns (topic, partition, offset, timestamp
 * Local: **the same** ``format("kafka")`` source against a real Kafka broker on 127.0.0.1
   (lakehouse.standins.kafka_broker: Apache Kafka's jars from Maven Central, its own JVM, PLAINTEXT), started
   for the length of the run; the generated records (``<sources_dir>/kafka/events/*.jsonl``) not yet
-  delivered are produced to the topic first. Its log directory persists under ``<sources_dir>/kafka/broker``,
+  delivered are produced to the topic first (a continuous run keeps producing files that appear meanwhile).
+  Its log directory persists under ``<sources_dir>/kafka/broker``,
   so offsets and the checkpoint agree from one run to the next.
 """
 
@@ -31,6 +32,7 @@ TOPIC = "lakehouse.events"
 # (renewed in the background); a batch run that finds it held has nothing to do — the stream is loading.
 TOPIC_LOCK = f"kafka_topic_{TABLE}"
 TOPIC_LOCK_TTL_S = 900
+FOLLOW_S = 5.0  # locally, how often a continuous run's stand-in produces record files that appeared meanwhile
 RECORD_SCHEMA = "topic string, partition int, offset bigint, timestamp timestamp, key string, value string"
 
 
@@ -104,20 +106,44 @@ def parse_messages(df, contract: Contract | None = None):
 
 
 @contextmanager
-def topic_options(cfg, spark, *, max_offsets_per_trigger: int | None = None) -> Iterator[dict[str, str]]:
+def topic_options(
+    cfg, spark, *, max_offsets_per_trigger: int | None = None, follow_s: float | None = None
+) -> Iterator[dict[str, str]]:
     """The Kafka source's options for the length of a run: the cluster from the secret on AWS; locally the
-    loopback broker, started (and the undelivered generated records produced to it) for the block."""
+    loopback broker, started (and the undelivered generated records produced to it) for the block.
+    ``follow_s`` (a continuous run): locally, record files that appear meanwhile are produced every
+    ``follow_s`` seconds, as a live topic would receive them."""
     extra = {"maxOffsetsPerTrigger": str(max_offsets_per_trigger)} if max_offsets_per_trigger else {}
     if cfg.source_mode == "aws":
         from lakehouse.secrets import get_secret
 
         yield {**kafka_options(get_secret(cfg, "kafka")), **extra}
         return
+    import threading
+
     from lakehouse.standins.kafka_broker import KafkaBroker, publish
 
+    events = cfg.sources_dir / "kafka" / "events"
     with KafkaBroker(cfg.sources_dir / "kafka" / "broker") as broker:
-        publish(spark, broker, cfg.sources_dir / "kafka" / "events", TOPIC)
-        yield {**source_options(broker.bootstrap), **extra}
+        publish(spark, broker, events, TOPIC)
+        stop = threading.Event()
+
+        def follow() -> None:
+            while not stop.wait(follow_s):
+                try:
+                    publish(spark, broker, events, TOPIC)
+                except Exception as exc:  # noqa: BLE001 - a stand-in hiccup: the next round tries again
+                    log.warning("kafka stand-in: could not produce new records: %s", exc)
+
+        feeder = threading.Thread(target=follow, name="kafka-stand-in-feed", daemon=True)
+        if follow_s:
+            feeder.start()
+        try:
+            yield {**source_options(broker.bootstrap), **extra}
+        finally:
+            stop.set()
+            if follow_s:
+                feeder.join()  # a produce in flight finishes before the broker stops
 
 
 def read_stream(spark, options: dict[str, str]):
@@ -192,7 +218,10 @@ def run_kafka(
         return {total.table: total}
     renewing = _keep_lock(ctx.state, owner)  # a long batch run, like the stream, outlives the TTL
     try:
-        with topic_options(cfg, spark, max_offsets_per_trigger=max_offsets_per_trigger) as options:
+        follow = None if available_now else FOLLOW_S
+        with topic_options(
+            cfg, spark, max_offsets_per_trigger=max_offsets_per_trigger, follow_s=follow
+        ) as options:
             stream = read_stream(spark, options)
             writer = stream.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint(cfg))
             writer = (
