@@ -106,18 +106,15 @@ def parse_messages(df, contract: Contract | None = None):
 
 
 @contextmanager
-def topic_options(
-    cfg, spark, *, max_offsets_per_trigger: int | None = None, follow_s: float | None = None
-) -> Iterator[dict[str, str]]:
+def topic_options(cfg, spark, *, follow_s: float | None = None) -> Iterator[dict[str, str]]:
     """The Kafka source's options for the length of a run: the cluster from the secret on AWS; locally the
     loopback broker, started (and the undelivered generated records produced to it) for the block.
     ``follow_s`` (a continuous run): locally, record files that appear meanwhile are produced every
     ``follow_s`` seconds, as a live topic would receive them."""
-    extra = {"maxOffsetsPerTrigger": str(max_offsets_per_trigger)} if max_offsets_per_trigger else {}
     if cfg.source_mode == "aws":
         from lakehouse.secrets import get_secret
 
-        yield {**kafka_options(get_secret(cfg, "kafka")), **extra}
+        yield kafka_options(get_secret(cfg, "kafka"))
         return
     import threading
 
@@ -139,7 +136,7 @@ def topic_options(
         if follow_s:
             feeder.start()
         try:
-            yield {**source_options(broker.bootstrap), **extra}
+            yield source_options(broker.bootstrap)
         finally:
             stop.set()
             if follow_s:
@@ -170,7 +167,6 @@ def run_kafka(
     spark=None,
     available_now: bool = True,
     processing_time: str = "1 minute",
-    max_offsets_per_trigger: int | None = None,
     timeout_s: float | None = None,
 ) -> dict:
     """Run the stream into bronze; returns {"bronze.realtime_events": Accounting} summed over micro-batches.
@@ -219,9 +215,7 @@ def run_kafka(
     renewing = _keep_lock(ctx.state, owner)  # a long batch run, like the stream, outlives the TTL
     try:
         follow = None if available_now else FOLLOW_S
-        with topic_options(
-            cfg, spark, max_offsets_per_trigger=max_offsets_per_trigger, follow_s=follow
-        ) as options:
+        with topic_options(cfg, spark, follow_s=follow) as options:
             stream = read_stream(spark, options)
             writer = stream.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint(cfg))
             writer = (
