@@ -5,9 +5,9 @@
 1. parse ``--env --execution-date --config-uri --run-id [--trace-id]`` plus the job's own arguments;
 2. load and validate the configuration — a bad one prints ONE line on stderr and exits 2, before any write;
 3. take the job's run lock (``state.lock(job, run_id)``): a concurrent run of the same job is refused
-   with one line and exit 3 — or, per its schedule (pipeline.yaml ``if_locked``), skipped with exit 0
-   (``--if-locked skip``: hourly, the next run catches up by watermark) or waited for
-   (``--if-locked wait --lock-wait-minutes N``: daily);
+   with one line and exit 3 — or, per its schedule (pipeline.yaml ``if_locked``), waited for
+   (``--if-locked wait --lock-wait-minutes N``: daily and hourly) or skipped with exit 0
+   (``--if-locked skip``: only where no dependant relies on the job having run);
 4. run ``body(ctx)`` with JSON logs; the Spark session is built only when ``ctx.spark`` is first touched;
 5. always (also on failure) emit ``DurationSeconds``, ``JobFailed``, ``EstimatedCostUSD`` and the counters
    the body recorded with ``ctx.count(...)``, then flush the metrics;
@@ -114,8 +114,8 @@ def build_parser(
         "--if-locked",
         choices=IF_LOCKED,
         default="fail",
-        help="another run holds the job's lock: fail (exit 3), skip (exit 0: the next run catches up by "
-        "watermark) or wait up to --lock-wait-minutes, then fail",
+        help="another run holds the job's lock: fail (exit 3), wait up to --lock-wait-minutes then fail, or "
+        "skip (exit 0; only where no dependant relies on this run: it counts as succeeded)",
     )
     p.add_argument("--lock-wait-minutes", type=_positive_minutes, default=None, metavar="N")
     if add_args:

@@ -142,11 +142,11 @@ def test_job_driver_uses_the_interface_arguments(pipeline):
     hourly = spark_submit(
         cfg, pipeline.jobs["extract_snowflake"], "2024-06-01", "x", lock_args=pipeline.lock_args("hourly")
     )["sparkSubmit"]["entryPointArguments"]
-    assert hourly[-4:] == ["--if-locked", "skip", "--source", "snowflake"]
+    assert hourly[-6:] == ["--if-locked", "wait", "--lock-wait-minutes", "30", "--source", "snowflake"]
 
 
 def test_each_schedule_hands_its_jobs_its_lock_policy(dagbag, pipeline):
-    """Daily and hourly meet at 02:00 on the same job locks: daily waits for the lock, hourly skips."""
+    """Daily and hourly meet at 02:00 on the same job locks: each waits for the other's job to finish."""
     for schedule in ("daily", "hourly", "maintenance"):
         dag = dagbag.dags[f"lakehouse_{schedule}"]
         jobs = [t for t in dag.tasks if issubclass(t.operator_class, LakehouseJobOperator)]
@@ -154,7 +154,7 @@ def test_each_schedule_hands_its_jobs_its_lock_policy(dagbag, pipeline):
         for task in jobs:
             assert task.partial_kwargs["lock_args"] == pipeline.lock_args(schedule), task.task_id
     assert pipeline.lock_args("daily") == ["--if-locked", "wait", "--lock-wait-minutes", "30"]
-    assert pipeline.lock_args("hourly") == ["--if-locked", "skip"]
+    assert pipeline.lock_args("hourly") == ["--if-locked", "wait", "--lock-wait-minutes", "30"]
 
 
 def test_a_backfill_run_has_silver_re_derive_each_date(pipeline):

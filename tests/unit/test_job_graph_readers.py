@@ -40,7 +40,7 @@ def test_both_readers_see_the_same_graph():
     for name in runner.schedules:  # the lock policy each side hands every job of the schedule
         assert runner.lock_args(name) == dags.lock_args(name), name
     assert runner.lock_args("daily") == ["--if-locked", "wait", "--lock-wait-minutes", "30"]
-    assert runner.lock_args("hourly") == ["--if-locked", "skip"]
+    assert runner.lock_args("hourly") == ["--if-locked", "wait", "--lock-wait-minutes", "30"]
     day = date(2024, 6, 30)
     for name, r in runner.jobs.items():
         a = dags.jobs[name]

@@ -7,7 +7,8 @@ broker and controller) on two free 127.0.0.1 ports. Its log directory lives next
 real cluster.
 
 ``publish`` delivers the generated Kafka records (``<sources>/kafka/events/*.jsonl``: partition, key, value)
-to the topic through Spark's Kafka sink, each file once (a ledger in the log directory), in offset order per
+to the topic through Spark's Kafka sink, each file once (a ledger in the log directory; at least once if a run
+dies mid-file), in offset order per
 partition — so the broker's offsets are the generated ones. The extract then reads the topic with
 ``format("kafka")`` exactly as on AWS (lakehouse.sources.kafka), with PLAINTEXT instead of SASL.
 
@@ -157,16 +158,19 @@ class KafkaBroker:
         )
         out.close()
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _listening(port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                rc = self.proc.poll()
-                self.stop()
-                tail = (self.data_dir / "broker.log").read_text(errors="replace")[-1500:]
-                raise BrokerError(
-                    f"the Kafka broker did not start on 127.0.0.1:{port} "
-                    f"({'exited ' + str(rc) if rc is not None else 'timed out'}): {tail}"
-                )
-            time.sleep(0.25)
+        try:
+            while not _listening(port):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    rc = self.proc.poll()
+                    tail = (self.data_dir / "broker.log").read_text(errors="replace")[-1500:]
+                    raise BrokerError(
+                        f"the Kafka broker did not start on 127.0.0.1:{port} "
+                        f"({'exited ' + str(rc) if rc is not None else 'timed out'}): {tail}"
+                    )
+                time.sleep(0.25)
+        except BaseException:  # also Ctrl-C while waiting: __exit__ never runs when __enter__ raises
+            self.stop()
+            raise
         self.port = port
         log.info("kafka broker %s listening on %s (pid %s)", KAFKA_VERSION, self.bootstrap, self.proc.pid)
         return self
@@ -198,7 +202,9 @@ def publish(spark, broker: KafkaBroker, folder: str | os.PathLike, topic: str) -
 
     ledger_path = broker.data_dir / "published.json"
     ledger = json.loads(ledger_path.read_text()) if ledger_path.is_file() else []
-    new = [p for p in sorted(Path(folder).glob("*.jsonl")) if p.name not in ledger]
+    # the generated parts first, then appended batches and other files by name (their offsets follow the parts')
+    files = sorted(Path(folder).glob("*.jsonl"), key=lambda p: (not p.name.startswith("part-"), p.name))
+    new = [p for p in files if p.name not in ledger]
     sent = 0
     for path in new:  # file by file, oldest name first: appended batches follow the files before them
         records = spark.read.schema(RECORD_SCHEMA).json(str(path))
@@ -218,8 +224,12 @@ def publish(spark, broker: KafkaBroker, folder: str | os.PathLike, topic: str) -
             .option("kafka.reconnect.backoff.max.ms", "30000")
             .save()
         )
+        # at least once: a run that dies between the send and this line sends the file again (bronze keeps one
+        # row per event_id; the duplicate counts as deduplicated). Written whole or not at all.
         ledger.append(path.name)
-        ledger_path.write_text(json.dumps(ledger))
+        tmp = ledger_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(ledger))
+        os.replace(tmp, ledger_path)
         sent += n
     if new:
         log.info("kafka stand-in: %d record(s) from %d file(s) produced to %s", sent, len(new), topic)
