@@ -323,42 +323,22 @@ resource "aws_cloudwatch_composite_alarm" "pipeline_degraded" {
   tags          = var.tags
 }
 
-# ---- events that page through the failure notifier -------------------------------------------------
-# EMR Serverless job runs that end FAILED, and the critical DQ failures the quality job and the gold gate put
-# on the default bus (lakehouse.dq.alerts): that page names the failed checks, which an EMR page cannot.
+# ---- EMR Serverless job FAILED -> failure notifier -------------------------------------------------
 
-locals {
-  failure_events = var.enable_failure_event_rule ? {
-    emr_job_failed = {
-      name         = "emr-job-failed"
-      description  = "EMR Serverless job runs of ${var.emr_application_id} that end FAILED."
-      statement_id = "AllowEventBridgeEmrJobFailed"
-      pattern = {
-        source        = ["aws.emr-serverless"]
-        "detail-type" = ["EMR Serverless Job Run State Change"]
-        detail        = { state = ["FAILED"], applicationId = [var.emr_application_id] }
-      }
+resource "aws_cloudwatch_event_rule" "emr_job_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
+
+  name        = "${var.name_prefix}-emr-job-failed"
+  description = "EMR Serverless job runs of ${var.emr_application_id} that end FAILED."
+  event_pattern = jsonencode({
+    source        = ["aws.emr-serverless"]
+    "detail-type" = ["EMR Serverless Job Run State Change"]
+    detail = {
+      state         = ["FAILED"]
+      applicationId = [var.emr_application_id]
     }
-    dq_failed = {
-      name         = "dq-failed"
-      description  = "Critical data-quality failures published by the ${var.name_prefix} jobs."
-      statement_id = "AllowEventBridgeDqFailed"
-      pattern = {
-        source        = ["lakehouse.quality"]
-        "detail-type" = ["Lakehouse DQ Failure"]
-        detail        = { environment = [var.environment] }
-      }
-    }
-  } : {}
-}
-
-resource "aws_cloudwatch_event_rule" "failure" {
-  for_each = local.failure_events
-
-  name          = "${var.name_prefix}-${each.value.name}"
-  description   = each.value.description
-  event_pattern = jsonencode(each.value.pattern)
-  tags          = var.tags
+  })
+  tags = var.tags
 
   lifecycle {
     precondition {
@@ -368,10 +348,10 @@ resource "aws_cloudwatch_event_rule" "failure" {
   }
 }
 
-resource "aws_cloudwatch_event_target" "failure" {
-  for_each = local.failure_events
+resource "aws_cloudwatch_event_target" "emr_job_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
 
-  rule      = aws_cloudwatch_event_rule.failure[each.key].name
+  rule      = aws_cloudwatch_event_rule.emr_job_failed[0].name
   target_id = "failure-notifier"
   arn       = var.failure_notifier_function_arn
 
@@ -381,41 +361,55 @@ resource "aws_cloudwatch_event_target" "failure" {
   }
 }
 
-# The only invoke permissions for these rules (the lambda module grants S3 on its own trigger).
-resource "aws_lambda_permission" "failure" {
-  for_each = local.failure_events
+# The only invoke permission for this rule (the lambda module grants S3 on its own trigger).
+resource "aws_lambda_permission" "emr_job_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
 
-  statement_id  = each.value.statement_id
+  statement_id  = "AllowEventBridgeEmrJobFailed"
   action        = "lambda:InvokeFunction"
   function_name = var.failure_notifier_function_arn
   principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.failure[each.key].arn
+  source_arn    = aws_cloudwatch_event_rule.emr_job_failed[0].arn
 }
 
-# Addresses before the two rules became one for_each (state of existing deployments moves, nothing is replaced).
-moved {
-  from = aws_cloudwatch_event_rule.emr_job_failed[0]
-  to   = aws_cloudwatch_event_rule.failure["emr_job_failed"]
+# ---- critical DQ failure (lakehouse.dq.alerts) -> failure notifier ---------------------------------
+# The quality job and the gold gate put one event per failed suite on the default bus; the notifier pages
+# with the failed checks (an EMR "job failed" page cannot name them).
+
+resource "aws_cloudwatch_event_rule" "dq_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
+
+  name        = "${var.name_prefix}-dq-failed"
+  description = "Critical data-quality failures published by the ${var.name_prefix} jobs."
+  event_pattern = jsonencode({
+    source        = ["lakehouse.quality"]
+    "detail-type" = ["Lakehouse DQ Failure"]
+    detail        = { environment = [var.environment] }
+  })
+  tags = var.tags
 }
-moved {
-  from = aws_cloudwatch_event_target.emr_job_failed[0]
-  to   = aws_cloudwatch_event_target.failure["emr_job_failed"]
+
+resource "aws_cloudwatch_event_target" "dq_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.dq_failed[0].name
+  target_id = "failure-notifier"
+  arn       = var.failure_notifier_function_arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 8
+  }
 }
-moved {
-  from = aws_lambda_permission.emr_job_failed[0]
-  to   = aws_lambda_permission.failure["emr_job_failed"]
-}
-moved {
-  from = aws_cloudwatch_event_rule.dq_failed[0]
-  to   = aws_cloudwatch_event_rule.failure["dq_failed"]
-}
-moved {
-  from = aws_cloudwatch_event_target.dq_failed[0]
-  to   = aws_cloudwatch_event_target.failure["dq_failed"]
-}
-moved {
-  from = aws_lambda_permission.dq_failed[0]
-  to   = aws_lambda_permission.failure["dq_failed"]
+
+resource "aws_lambda_permission" "dq_failed" {
+  count = var.enable_failure_event_rule ? 1 : 0
+
+  statement_id  = "AllowEventBridgeDqFailed"
+  action        = "lambda:InvokeFunction"
+  function_name = var.failure_notifier_function_arn
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.dq_failed[0].arn
 }
 
 # ---- dashboards -------------------------------------------------------------------------------------

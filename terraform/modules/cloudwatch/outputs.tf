@@ -52,7 +52,7 @@ output "composite_alarm_names" {
 
 output "failure_event_rule_arn" {
   description = "ARN of the EventBridge rule for FAILED EMR Serverless job runs (null when disabled)."
-  value       = try(aws_cloudwatch_event_rule.failure["emr_job_failed"].arn, null)
+  value       = try(aws_cloudwatch_event_rule.emr_job_failed[0].arn, null)
 }
 
 output "dashboard_names" {

@@ -133,23 +133,23 @@ run "failed_emr_runs_reach_the_notifier" {
 
   assert {
     condition = (
-      jsondecode(aws_cloudwatch_event_rule.failure["emr_job_failed"].event_pattern).source[0] == "aws.emr-serverless" &&
-      jsondecode(aws_cloudwatch_event_rule.failure["emr_job_failed"].event_pattern)["detail-type"][0] == "EMR Serverless Job Run State Change" &&
-      jsondecode(aws_cloudwatch_event_rule.failure["emr_job_failed"].event_pattern).detail.state == ["FAILED"] &&
-      jsondecode(aws_cloudwatch_event_rule.failure["emr_job_failed"].event_pattern).detail.applicationId == ["00fabcdefghij012"]
+      jsondecode(aws_cloudwatch_event_rule.emr_job_failed[0].event_pattern).source[0] == "aws.emr-serverless" &&
+      jsondecode(aws_cloudwatch_event_rule.emr_job_failed[0].event_pattern)["detail-type"][0] == "EMR Serverless Job Run State Change" &&
+      jsondecode(aws_cloudwatch_event_rule.emr_job_failed[0].event_pattern).detail.state == ["FAILED"] &&
+      jsondecode(aws_cloudwatch_event_rule.emr_job_failed[0].event_pattern).detail.applicationId == ["00fabcdefghij012"]
     )
     error_message = "rule must match FAILED job runs of this application"
   }
   assert {
-    condition     = aws_cloudwatch_event_target.failure["emr_job_failed"].arn == var.failure_notifier_function_arn && aws_lambda_permission.failure["emr_job_failed"].principal == "events.amazonaws.com"
+    condition     = aws_cloudwatch_event_target.emr_job_failed[0].arn == var.failure_notifier_function_arn && aws_lambda_permission.emr_job_failed[0].principal == "events.amazonaws.com"
     error_message = "rule targets the notifier, which EventBridge may invoke"
   }
   assert {
     condition = (
-      jsondecode(aws_cloudwatch_event_rule.failure["dq_failed"].event_pattern).source == ["lakehouse.quality"] &&
-      jsondecode(aws_cloudwatch_event_rule.failure["dq_failed"].event_pattern)["detail-type"] == ["Lakehouse DQ Failure"] &&
-      aws_cloudwatch_event_target.failure["dq_failed"].arn == var.failure_notifier_function_arn &&
-      aws_lambda_permission.failure["dq_failed"].principal == "events.amazonaws.com"
+      jsondecode(aws_cloudwatch_event_rule.dq_failed[0].event_pattern).source == ["lakehouse.quality"] &&
+      jsondecode(aws_cloudwatch_event_rule.dq_failed[0].event_pattern)["detail-type"] == ["Lakehouse DQ Failure"] &&
+      aws_cloudwatch_event_target.dq_failed[0].arn == var.failure_notifier_function_arn &&
+      aws_lambda_permission.dq_failed[0].principal == "events.amazonaws.com"
     )
     error_message = "critical DQ failure events (lakehouse.dq.alerts SOURCE/DETAIL_TYPE) must reach the failure notifier"
   }
@@ -211,7 +211,7 @@ run "emulator_switches_turn_off_composites_and_rule" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_composite_alarm.pipeline_critical) + length(aws_cloudwatch_composite_alarm.pipeline_degraded) + length(aws_cloudwatch_event_rule.failure) + length(aws_cloudwatch_event_target.failure) + length(aws_lambda_permission.failure) == 0
+    condition     = length(aws_cloudwatch_composite_alarm.pipeline_critical) + length(aws_cloudwatch_composite_alarm.pipeline_degraded) + length(aws_cloudwatch_event_rule.emr_job_failed) + length(aws_lambda_permission.emr_job_failed) + length(aws_cloudwatch_event_rule.dq_failed) == 0
     error_message = "composite alarms and the event rule must be off"
   }
   assert {
