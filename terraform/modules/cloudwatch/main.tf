@@ -410,6 +410,10 @@ resource "aws_lambda_permission" "dq_failed" {
   function_name = var.failure_notifier_function_arn
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.dq_failed[0].arn
+
+  # One function policy, two statements: added and removed one after the other. Side by side, the emulator's
+  # read-modify-write of the policy lost one removal and the destroy waited forever on a statement it saw.
+  depends_on = [aws_lambda_permission.emr_job_failed]
 }
 
 # ---- dashboards -------------------------------------------------------------------------------------
