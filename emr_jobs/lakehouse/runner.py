@@ -35,6 +35,7 @@ import yaml
 from lakehouse.accounting import Accounting, merge_all
 from lakehouse.concurrency import run_when_ready
 from lakehouse.config import CONF_DIR
+from lakehouse.jobs import IF_LOCKED  # the harness's choices: what a job does when its lock is held
 
 PIPELINE_FILE = CONF_DIR / "pipeline.yaml"
 
@@ -64,7 +65,6 @@ PARALLEL_ENV = "LAKEHOUSE_PARALLEL_JOBS"
 DEFAULT_PARALLEL = 2
 _JOB_KEYS = {"entrypoint", "args", "backfill_args", "group", "needs", "schedules", "sla_minutes"}
 _SCHEDULE_KEYS = {"cron", "description", "if_locked", "lock_wait_minutes"}
-IF_LOCKED = ("fail", "skip", "wait")  # = lakehouse.jobs.IF_LOCKED: what a job does when its lock is held
 BACKFILL_DATE = "{date}"  # in backfill_args: replaced by the execution date being backfilled
 
 
