@@ -9,8 +9,10 @@
    (``--if-locked wait --lock-wait-minutes N``: daily and hourly) or skipped with exit 0
    (``--if-locked skip``: only where no dependant relies on the job having run);
 4. run ``body(ctx)`` with JSON logs; the Spark session is built only when ``ctx.spark`` is first touched;
-5. always (also on failure) emit ``DurationSeconds``, ``JobFailed``, ``EstimatedCostUSD`` and the counters
-   the body recorded with ``ctx.count(...)``, then flush the metrics;
+5. always (also on failure) emit ``DurationSeconds`` (from the lock taken: a wait for another run is
+   ``LockWaitSeconds``, so a waited-for run does not trip its duration alarm), ``JobFailed``,
+   ``EstimatedCostUSD`` (over the whole run: the driver is billed while it waits) and the counters the
+   body recorded with ``ctx.count(...)``, then flush the metrics;
 6. return 0 (success), 1 (the body raised: one summary line on stderr, full traceback in the JSON log),
    2 (bad arguments or configuration) or 3 (refused: another run of the job holds the lock).
 
@@ -157,9 +159,11 @@ def main(
         extra={"execution_date": args.execution_date.isoformat(), "job_args": _public_args(args)},
     )
     rc = EXIT_OK
+    locked_at = None  # when the lock was taken (None: never)
     try:
         wait_s = (args.lock_wait_minutes or 0) * 60
         with state.lock(name, run_id, ttl_seconds=lock_ttl_seconds, wait_seconds=wait_s):
+            locked_at = time.monotonic()
             body(ctx)
     except LockHeld as exc:
         if args.if_locked == "skip" and exc.job == name:  # this job's own lock, not one the body takes
@@ -180,8 +184,10 @@ def main(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"{name}: FAILED ({type(exc).__name__}: {first[:300]}) run_id={run_id}", file=sys.stderr)
     finally:
-        duration = time.monotonic() - started
-        _emit_final_metrics(ctx, duration, failed=rc != EXIT_OK)
+        ended = time.monotonic()
+        waited = (locked_at if locked_at is not None else ended) - started
+        duration = ended - started
+        _emit_final_metrics(ctx, duration, waited, failed=rc != EXIT_OK)
         try:
             metrics.flush()
         except Exception as exc:  # noqa: BLE001 - lost metrics must not hide the job's own outcome
@@ -195,7 +201,8 @@ def main(
                 if ctx.counters["RunSkipped"]
                 else "succeeded",
                 "exit_code": rc,
-                "duration_s": round(duration, 3),
+                "duration_s": round(duration - waited, 3),
+                "lock_wait_s": round(waited, 3),
                 "counters": dict(ctx.counters),
             },
         )
@@ -207,9 +214,12 @@ def _public_args(args: argparse.Namespace) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(args).items()}
 
 
-def _emit_final_metrics(ctx: JobContext, duration: float, failed: bool) -> None:
+def _emit_final_metrics(ctx: JobContext, duration: float, waited: float, failed: bool) -> None:
+    """``duration``: the whole run; ``waited``: the part of it spent before the lock was taken."""
     m = ctx.metrics
-    m.put("DurationSeconds", duration, "Seconds")
+    m.put("DurationSeconds", duration - waited, "Seconds")
+    if ctx.args.if_locked == "wait":
+        m.put("LockWaitSeconds", waited, "Seconds")
     m.put("JobFailed", 1 if failed else 0)
     for name, value in sorted(ctx.counters.items()):
         m.put(name, value)

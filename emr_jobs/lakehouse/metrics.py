@@ -34,6 +34,7 @@ METRIC_NAMES = (
     "JobFailed",
     "FreshnessMinutes",
     "RunSkipped",
+    "LockWaitSeconds",
 )
 UNITS = {"Count", "Seconds", "Percent", "None", "Bytes", "Milliseconds"}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,254}$")

@@ -157,6 +157,30 @@ def test_each_schedule_hands_its_jobs_its_lock_policy(dagbag, pipeline):
     assert pipeline.lock_args("hourly") == ["--if-locked", "wait", "--lock-wait-minutes", "30"]
 
 
+def test_the_job_waiter_allows_three_slas_plus_the_lock_wait(dagbag):
+    """A job that waited its schedule's lock_wait_minutes for another run still gets 3x its SLA to run."""
+    task = dagbag.dags["lakehouse_hourly"].get_task("transform_silver_gold.silver_to_gold")
+    kw = task.partial_kwargs
+    op = LakehouseJobOperator(
+        task_id="waiter_probe",
+        job=kw["job"],
+        job_config=kw["job_config"],
+        configuration_overrides=kw["configuration_overrides"],
+        execution_date="2024-06-01",
+        lock_args=kw["lock_args"],
+    )
+    waited = op.waiter_max_attempts * op.waiter_delay / 60
+    assert waited >= 3 * kw["job"]["sla_minutes"] + 30
+    plain = LakehouseJobOperator(
+        task_id="waiter_probe_no_lock_wait",
+        job=kw["job"],
+        job_config=kw["job_config"],
+        configuration_overrides=kw["configuration_overrides"],
+        execution_date="2024-06-01",
+    )
+    assert plain.waiter_max_attempts * plain.waiter_delay / 60 < waited
+
+
 def test_a_backfill_run_has_silver_re_derive_each_date(pipeline):
     """A run with start_date/end_date params backfills: bronze_to_silver gets its backfill_args per date."""
     cfg = oconfig.load_job_config()

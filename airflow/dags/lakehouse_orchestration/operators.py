@@ -73,6 +73,14 @@ def spark_submit(
     }  # fmt: skip
 
 
+def lock_wait_minutes(lock_args: list[str] | tuple[str, ...]) -> float:
+    """The ``--lock-wait-minutes`` of a schedule's lock arguments (``Pipeline.lock_args``), 0 without."""
+    args = list(lock_args)
+    if "--lock-wait-minutes" not in args:
+        return 0.0
+    return float(args[args.index("--lock-wait-minutes") + 1])
+
+
 class LakehouseJobOperator(EmrServerlessStartJobOperator):
     """Start one pipeline job on EMR Serverless for one execution date and wait (deferred) for it."""
 
@@ -96,8 +104,10 @@ class LakehouseJobOperator(EmrServerlessStartJobOperator):
         cfg = JobConfig(raw=job_config)
         sla = job.get("sla_minutes") or DEFAULT_TIMEOUT_MINUTES
         kwargs.setdefault("waiter_delay", WAITER_DELAY_SECONDS)
-        # The deferred wait gives up at 3x the SLA (then the job run is cancelled and the task retried).
-        kwargs.setdefault("waiter_max_attempts", math.ceil(3 * sla * 60 / kwargs["waiter_delay"]))
+        # The deferred wait gives up at 3x the SLA (then the job run is cancelled and the task retried),
+        # plus the time the job may spend waiting for another run's lock before its SLA clock starts.
+        budget = 3 * sla + lock_wait_minutes(self.lock_args)
+        kwargs.setdefault("waiter_max_attempts", math.ceil(budget * 60 / kwargs["waiter_delay"]))
         super().__init__(
             application_id=cfg.emr["application_id"],
             execution_role_arn=cfg.emr["execution_role_arn"],

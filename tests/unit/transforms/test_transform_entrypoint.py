@@ -112,6 +112,36 @@ def test_a_held_lock_fails_skips_or_waits_as_the_schedule_says(transform, tmp_la
     assert rc == 0 and len(calls) == 1  # free: no wait at all
 
 
+def test_a_waited_for_lock_is_lock_wait_not_duration(transform, tmp_lake, tmp_path, monkeypatch):
+    """DurationSeconds starts when the lock is taken (a 30-min wait must not trip the duration alarm); the
+    wait is LockWaitSeconds."""
+    import json
+    import threading
+    import time
+
+    from lakehouse.state import base, open_state
+
+    monkeypatch.setattr(base, "LOCK_POLL_SECONDS", 0.05)
+    cfg_file = tmp_path / "job_config.json"
+    cfg_file.write_text(json.dumps(tmp_lake.to_dict()))
+    daily = open_state(tmp_lake)
+    daily.acquire_lock("silver_to_gold", "daily.silver_to_gold", ttl_seconds=600)
+    releaser = threading.Timer(0.6, daily.release_lock, ("silver_to_gold", "daily.silver_to_gold"))
+    releaser.start()
+
+    def body(ctx):
+        time.sleep(0.1)
+
+    argv = _lock_argv(cfg_file, "--if-locked", "wait", "--lock-wait-minutes", "5")
+    rc = main(transform.JOB, transform.add_args, body, argv, job_name=transform.job_name)
+    releaser.join()
+    assert rc == 0
+    metrics_file = tmp_path / "lake" / "_metrics" / "silver_to_gold.jsonl"
+    got = {m["metric"]: m["value"] for m in map(json.loads, metrics_file.read_text().splitlines())}
+    assert got["LockWaitSeconds"] >= 0.6
+    assert 0.1 <= got["DurationSeconds"] < 0.6
+
+
 @pytest.mark.parametrize(
     "policy",
     [
