@@ -24,6 +24,7 @@ import glob
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -84,8 +85,20 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _is_our_broker(pid: int, props: Path) -> bool:
+    """Whether ``pid`` is a live ``kafka.Kafka`` JVM started on ``props`` (a pidfile's pid may be reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:  # gone, or no /proc (then nothing is killed: a stale broker stays the user's to stop)
+        return False
+    return b"kafka.Kafka" in cmdline and str(props).encode() in cmdline
+
+
 class KafkaBroker:
-    """One KRaft node on 127.0.0.1, data in ``data_dir``; ``start``/``stop`` or a ``with`` block."""
+    """One KRaft node on 127.0.0.1, data in ``data_dir``; ``start``/``stop`` or a ``with`` block.
+
+    The broker's pid is kept in ``data_dir/broker.pid``: a driver killed without its ``finally`` (SIGKILL,
+    OOM) leaves its broker running and holding the log directory's lock; the next ``start`` stops it."""
 
     def __init__(self, data_dir: str | os.PathLike):
         self.data_dir = Path(data_dir)
@@ -121,11 +134,37 @@ class KafkaBroker:
         path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         return path
 
+    @property
+    def pidfile(self) -> Path:
+        return self.data_dir / "broker.pid"
+
+    def _stop_stale(self) -> None:
+        """Stop a broker an earlier run left on this log directory (its driver died without stopping it)."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return
+        props = self.data_dir / "server.properties"
+        if _is_our_broker(pid, props):
+            log.warning(
+                "stopping a kafka broker an earlier run left running (pid %s, %s)", pid, self.data_dir
+            )
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while _is_our_broker(pid, props) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _is_our_broker(pid, props):
+                os.kill(pid, signal.SIGKILL)
+                while _is_our_broker(pid, props) and time.monotonic() < deadline + STOP_TIMEOUT_S:
+                    time.sleep(0.2)
+        self.pidfile.unlink(missing_ok=True)
+
     def start(self) -> KafkaBroker:
         if self.proc is not None:
             return self
         jars = broker_jars()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._stop_stale()
         port, controller = _free_port(), _free_port()
         props = self._properties(port, controller)
         classpath = f"{jars}/*"
@@ -157,6 +196,7 @@ class KafkaBroker:
             stdin=subprocess.DEVNULL,
         )
         out.close()
+        self.pidfile.write_text(str(self.proc.pid))
         deadline = time.monotonic() + START_TIMEOUT_S
         try:
             while not _listening(port):
@@ -177,14 +217,16 @@ class KafkaBroker:
 
     def stop(self) -> None:
         proc, self.proc, self.port = self.proc, None, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        proc.terminate()  # SIGTERM: a controlled shutdown that flushes the log
-        try:
-            proc.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(STOP_TIMEOUT_S)
+        if proc.poll() is None:
+            proc.terminate()  # SIGTERM: a controlled shutdown that flushes the log
+            try:
+                proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(STOP_TIMEOUT_S)
+        self.pidfile.unlink(missing_ok=True)
 
     def __enter__(self) -> KafkaBroker:
         return self.start()

@@ -67,3 +67,30 @@ def test_a_record_for_a_partition_the_topic_lacks_is_refused_before_sending(spar
     with KafkaBroker(tmp_path / "broker") as broker, pytest.raises(BrokerError, match=r"partition in 0\.\.2"):
         publish(spark, broker, events, TOPIC)
     assert not (tmp_path / "broker" / "published.json").exists()
+
+
+def test_a_broker_left_by_a_killed_driver_is_stopped_by_the_next_start(spark, tmp_path):
+    """A driver SIGKILLed mid-run never stops its broker, which keeps the log directory locked; the next start
+    finds it by its pidfile and stops it (and only a kafka.Kafka JVM on this directory's config)."""
+    import os
+    import signal
+
+    events, data = tmp_path / "events", tmp_path / "broker"
+    _records(events, "part-00000.jsonl", [(0, 0, '{"e": 1}')])
+    orphan = KafkaBroker(data).start()
+    publish(spark, orphan, events, TOPIC)
+    leftover = orphan.proc
+    orphan.proc = orphan.port = None  # what a killed driver leaves: the JVM and its pidfile
+    assert leftover.poll() is None and (data / "broker.pid").read_text() == str(leftover.pid)
+    try:
+        with KafkaBroker(data) as again:
+            assert leftover.wait(30) is not None  # the orphan was stopped, its log lock released
+            assert _topic(spark, again) == [(0, 0, '{"e": 1}')]  # and the topic is intact
+            assert (data / "broker.pid").read_text() == str(again.proc.pid)
+        assert not (data / "broker.pid").exists()
+    finally:
+        if leftover.poll() is None:
+            os.kill(leftover.pid, signal.SIGKILL)
+    (data / "broker.pid").write_text(str(os.getpid()))  # a pid that is not a broker is never killed
+    with KafkaBroker(data):
+        pass
