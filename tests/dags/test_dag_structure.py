@@ -159,26 +159,40 @@ def test_each_schedule_hands_its_jobs_its_lock_policy(dagbag, pipeline):
 
 def test_the_job_waiter_allows_three_slas_plus_the_lock_wait(dagbag):
     """A job that waited its schedule's lock_wait_minutes for another run still gets 3x its SLA to run."""
-    task = dagbag.dags["lakehouse_hourly"].get_task("transform_silver_gold.silver_to_gold")
-    kw = task.partial_kwargs
-    op = LakehouseJobOperator(
-        task_id="waiter_probe",
-        job=kw["job"],
-        job_config=kw["job_config"],
-        configuration_overrides=kw["configuration_overrides"],
-        execution_date="2024-06-01",
-        lock_args=kw["lock_args"],
-    )
-    waited = op.waiter_max_attempts * op.waiter_delay / 60
+    kw = dagbag.dags["lakehouse_hourly"].get_task("transform_silver_gold.silver_to_gold").partial_kwargs
+
+    def waiter_minutes(**lock) -> float:
+        op = LakehouseJobOperator(
+            task_id="waiter_probe",
+            job=kw["job"],
+            job_config=kw["job_config"],
+            configuration_overrides=kw["configuration_overrides"],
+            execution_date="2024-06-01",
+            **lock,
+        )
+        return op.waiter_max_attempts * op.waiter_delay / 60
+
+    waited = waiter_minutes(lock_args=kw["lock_args"])
     assert waited >= 3 * kw["job"]["sla_minutes"] + 30
-    plain = LakehouseJobOperator(
-        task_id="waiter_probe_no_lock_wait",
-        job=kw["job"],
-        job_config=kw["job_config"],
-        configuration_overrides=kw["configuration_overrides"],
-        execution_date="2024-06-01",
-    )
-    assert plain.waiter_max_attempts * plain.waiter_delay / 60 < waited
+    assert waiter_minutes() < waited  # without a lock wait: 3x the SLA only
+
+
+def test_sla_missed_pages_past_the_sla_plus_the_allowed_lock_wait(dagbag, monkeypatch):
+    """EMR's wall time of a run includes its wait for another run's lock: the SLA page allows for it."""
+    from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
+    from lakehouse_orchestration import callbacks, operators
+
+    task = dagbag.dags["lakehouse_hourly"].get_task("transform_silver_gold.silver_to_gold")
+    kw = {k: task.partial_kwargs[k] for k in ("job", "job_config", "configuration_overrides", "lock_args")}
+    op = LakehouseJobOperator(task_id="sla_probe", execution_date="2024-06-01", **kw)
+    paged = []
+    monkeypatch.setattr(EmrServerlessStartJobOperator, "execute_complete", lambda *a, **k: "00run")
+    monkeypatch.setattr(callbacks, "sla_missed", lambda *a: paged.append(a))
+    sla = kw["job"]["sla_minutes"]
+    for elapsed in (sla + 1, sla + 30, sla + 31):
+        monkeypatch.setattr(operators, "job_run_minutes", lambda *a, e=elapsed: e)
+        assert op.execute_complete({}, {"status": "success"}) == "00run"
+    assert paged == [("silver_to_gold", sla, sla + 31, "00run")]
 
 
 def test_a_backfill_run_has_silver_re_derive_each_date(pipeline):
