@@ -119,7 +119,12 @@ def test_changed_only_is_refused_with_another_policy(spark, tmp_lake):
     assert not io.exists(spark, tmp_lake, "gold", "t")
 
 
-def test_overwrite_only_if_changed_skips_identical_rows_and_replaces_otherwise(spark, tmp_lake):
+@pytest.mark.parametrize("on_driver", [True, False], ids=["collect", "exceptAll"])
+def test_overwrite_only_if_changed_skips_identical_rows_and_replaces_otherwise(
+    spark, tmp_lake, monkeypatch, on_driver
+):
+    if not on_driver:  # the comparison of a table too big to collect
+        monkeypatch.setattr(io, "COMPARE_ON_DRIVER_ROWS", 0)
     rows = [("a", "x", 1, "b1"), ("b", None, 2, "b1"), ("b", None, 2, "b1")]  # a duplicate row counts twice
     df = spark.createDataFrame(rows, SCHEMA)
     assert io.overwrite(spark, tmp_lake, "gold", "r", df, only_if_changed=True) == 3  # no table yet
