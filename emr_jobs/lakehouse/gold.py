@@ -48,7 +48,8 @@ from lakehouse.silver import TRACKED_CUSTOMER_ATTRIBUTES
 JOB = "silver_to_gold"
 END_OF_TIME = "9999-12-31 00:00:00"
 NON_REVENUE_STATUSES = ("cancelled", "returned")
-# Publication policy: (table, keys, how), in the order tables are started.
+# Publication policy: (table, keys, how), in the order tables are started. "merge" tables are MERGEd on their
+# keys once they outgrow REPLACE_MAX_ROWS (below it they are replaced whole, like the "replace" ones).
 PUBLISH = (
     ("dim_date", ("date_key",), "replace"),
     ("dim_product", ("product_id",), "merge"),
@@ -72,6 +73,12 @@ PUBLISH_AFTER = {
     "customer_360": {"fact_orders", "dim_customer"},
 }
 GOLD_TABLES = tuple(t for t, _, _ in PUBLISH)
+# A "merge" table whose candidate has at most this many rows is replaced whole instead (only if it changed:
+# a fingerprint compare, then one overwrite). Measured on the scale-1 lake (README, "Benchmarks"): an hourly
+# gold publish took 17-20 s as diff + MERGE per table and 9 s as overwrites, because at these sizes each
+# Spark job's fixed cost, not the rows, is the price; past a few million rows rewriting every file each hour
+# costs more than a MERGE that rewrites the files holding changed keys.
+REPLACE_MAX_ROWS = 2_000_000
 # What each gold table is built from (table-level lineage: lakehouse.maintenance draws it).
 INPUTS = {
     "dim_date": ("silver/orders",),
@@ -737,6 +744,7 @@ def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> Non
 
     spark, cfg = ctx.spark, ctx.cfg
     how_of = {table: (keys, how) for table, keys, how in PUBLISH}
+    replaced: set[str] = set()  # the tables written whole (the others MERGEd)
 
     def publish(table: str) -> tuple[int, int, float]:
         keys, how = how_of[table]
@@ -744,16 +752,17 @@ def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> Non
         if _fail_publish_at() == table:
             raise RuntimeError(f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)")
         t0 = time.monotonic()
-        if how == "replace":
+        if how == "replace" or result.rows.get(table, REPLACE_MAX_ROWS + 1) <= REPLACE_MAX_ROWS:
+            replaced.add(table)
             written = io.overwrite(
                 spark,
                 cfg,
                 "gold",
                 table,
-                staged[table],
+                staged[table],  # the whole table as it is to be (also after an incremental build)
                 partition_by=contract.partition_by,
                 overwrite_schema=True,
-                only_if_changed=True,  # an unchanged aggregate gets no new version
+                only_if_changed=True,  # an unchanged table gets no new version
             )
             return written, 0, time.monotonic() - t0
         stats = io.merge(
@@ -781,6 +790,7 @@ def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> Non
             "gold table published",
             extra={
                 "table": table,
+                "how": "replace" if table in replaced else "merge",
                 "rows_written": written,
                 "rows_deleted": deleted,
                 "seconds": round(seconds, 2),

@@ -490,9 +490,13 @@ def overwrite(
 ) -> int:
     """Replace the table (or only the rows matching ``replace_where``) atomically; returns rows written.
 
+    Without ``replace_where`` the whole table is replaced, every partition included (a static partition
+    overwrite, whatever the session's ``partitionOverwriteMode``): a partition the frame no longer has is
+    emptied, not kept.
+
     ``only_if_changed``: when the table already holds exactly these rows (same schema, same multiset of
-    rows) write nothing and return 0 — a re-run then adds no version. Two anti-scans of a table small
-    enough to be replaced whole cost less than rewriting it and committing."""
+    rows) write nothing and return 0 — a re-run then adds no version. Comparing costs one scan of the table
+    (``_holds_exactly``), less than rewriting it and committing."""
     p = path(cfg, layer, table)
     with _writing(p):
         if only_if_changed and not replace_where and _holds_exactly(spark, cfg, layer, table, df):
@@ -502,6 +506,8 @@ def overwrite(
             writer = writer.partitionBy(*partition_by)
         if replace_where:
             writer = writer.option("replaceWhere", replace_where)
+        else:
+            writer = writer.option("partitionOverwriteMode", "static")
         if overwrite_schema:
             writer = writer.option("overwriteSchema", "true")
         _retry_conflicts(lambda: writer.save(p), f"overwrite {layer}.{table}")
@@ -523,32 +529,73 @@ def delete_where(spark, cfg, layer: str, table: str, condition: str) -> int:
 
 
 COMPARE_ON_DRIVER_ROWS = (
-    10_000  # up to this many rows, two collects compare faster than two exceptAll shuffles
+    10_000  # up to this many rows, two collects compare faster than a Spark job (and exactly)
 )
 
 
 def _holds_exactly(spark, cfg, layer: str, table: str, df) -> bool:
-    """Whether the table holds the same multiset of rows as ``df`` (and the same schema)."""
+    """Whether the table holds the same multiset of rows as ``df`` (and the same schema).
+
+    Up to ``COMPARE_ON_DRIVER_ROWS`` rows without nested columns: both sides collected and compared exactly.
+    Bigger tables: one Spark job computes both sides' fingerprints (``_fingerprints``) — a scan of the table,
+    no shuffle of its rows (two ``exceptAll`` cost two shuffles of both sides)."""
     from collections import Counter
+
+    from pyspark.sql.types import ArrayType, MapType, StructType
 
     if not exists(spark, cfg, layer, table):
         return False
     held = read(spark, cfg, layer, table)
     if [(f.name, f.dataType) for f in held.schema.fields] != [(f.name, f.dataType) for f in df.schema.fields]:
         return False
-    from pyspark.sql.types import ArrayType, MapType, StructType
-
     nested = any(isinstance(f.dataType, (ArrayType, MapType, StructType)) for f in held.schema.fields)
     limit = 0 if nested else COMPARE_ON_DRIVER_ROWS  # collected lists and dicts are not hashable
-    held_rows = held.limit(limit + 1).collect() if limit else []
-    # a small table (a dimension of dates, an aggregate): compare on the driver (a NaN never equals itself
-    # there: at worst a needless rewrite, never a missed change)
-    if limit and len(held_rows) <= limit:
-        new_rows = df.limit(limit + 1).collect()
+    if limit and df.limit(limit + 1).count() <= limit:
+        # a small table (a dimension of dates, an aggregate): compare on the driver (a NaN never equals itself
+        # there: at worst a needless rewrite, never a missed change)
+        held_rows = held.limit(limit + 1).collect()
+        new_rows = df.collect()
         return len(new_rows) == len(held_rows) and Counter(map(tuple, new_rows)) == Counter(
             map(tuple, held_rows)
         )
-    return df.exceptAll(held).isEmpty() and held.exceptAll(df).isEmpty()
+    return _fingerprints(held, df)
+
+
+def _fingerprints(held, df) -> bool:
+    """Whether ``held`` and ``df`` (same schema) have equal fingerprints: the row count and, per row, two
+    64-bit hashes of all its columns (xxhash64 unsalted and salted: two independent hash functions), summed
+    as decimals — order-independent, a duplicate counts twice, nothing wraps. A changed table goes unseen only
+    if both sums collide at once (about 2^-128 for data that is not built to collide).
+
+    Spark's hash skips a NULL, so each scalar column is hashed after its is-null flag (``(x, NULL)`` and
+    ``(NULL, x)`` differ); a nested column is hashed as its JSON, which spells out NULL elements (equal maps
+    with entries in another order then read as a change: at worst a needless rewrite)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, MapType, StructType
+
+    def fingerprint(frame, side: int):
+        cols = []
+        for f in frame.schema.fields:
+            c = F.col(f"`{f.name}`")
+            if isinstance(f.dataType, (ArrayType, MapType, StructType)):
+                cols.append(F.to_json(F.struct(c)))
+            else:
+                cols += [c.isNull(), c]
+        return frame.select(
+            F.lit(side).alias("__side"),
+            F.xxhash64(*cols).cast("decimal(20,0)").alias("__h1"),
+            F.xxhash64(F.lit("lakehouse"), *cols).cast("decimal(20,0)").alias("__h2"),
+        )
+
+    sides = {
+        r["__side"]: (r["n"], r["h1"], r["h2"])
+        for r in fingerprint(held, 0)
+        .unionByName(fingerprint(df, 1))
+        .groupBy("__side")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum("__h1").alias("h1"), F.sum("__h2").alias("h2"))
+        .collect()
+    }
+    return sides.get(0, (0, None, None)) == sides.get(1, (0, None, None))
 
 
 def append(

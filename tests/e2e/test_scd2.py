@@ -67,6 +67,7 @@ def test_changed_customer_opens_new_version_and_rerun_changes_nothing(spark, lak
     assert s.status == "succeeded"
     assert gold_snapshot(spark, cfg) == snap
     h = io.history(spark, cfg, "gold", "dim_customer", 1)[0]
-    if h["version"] != v:
+    if h["version"] != v:  # no new version, or a MERGE that inserted and updated nothing
         m = h["operationMetrics"]
+        assert h["operation"] == "MERGE", (h["operation"], m)
         assert int(m["numTargetRowsInserted"]) == 0 and int(m["numTargetRowsUpdated"]) == 0

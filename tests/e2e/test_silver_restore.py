@@ -9,14 +9,22 @@ from tests.e2e.conftest import gold_snapshot
 pytestmark = pytest.mark.spark
 
 
-def test_incremental_gold_after_a_silver_restore_equals_gold_before_the_bad_load(spark, lakes, baseline):
+@pytest.mark.parametrize("publish", ["replace", "merge"])
+def test_incremental_gold_after_a_silver_restore_equals_gold_before_the_bad_load(
+    spark, lakes, baseline, monkeypatch, publish
+):
+    """Both ways gold publishes a table: replaced whole (tables of these sizes) and MERGEd on its keys with the
+    scope's vanished keys deleted (a table past ``gold.REPLACE_MAX_ROWS``)."""
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
+    from lakehouse import gold
     from lakehouse import tables as io
     from lakehouse.runner import run
 
-    cfg = lakes.copy_of(baseline[0], "silver-restore")
+    if publish == "merge":
+        monkeypatch.setattr(gold, "REPLACE_MAX_ROWS", 0)
+    cfg = lakes.copy_of(baseline[0], f"silver-restore-{publish}")
     orders_path = io.path(cfg, "silver", "orders")
     good = io.version(spark, cfg, "silver", "orders")
 

@@ -119,7 +119,7 @@ def test_changed_only_is_refused_with_another_policy(spark, tmp_lake):
     assert not io.exists(spark, tmp_lake, "gold", "t")
 
 
-@pytest.mark.parametrize("on_driver", [True, False], ids=["collect", "exceptAll"])
+@pytest.mark.parametrize("on_driver", [True, False], ids=["collect", "fingerprint"])
 def test_overwrite_only_if_changed_skips_identical_rows_and_replaces_otherwise(
     spark, tmp_lake, monkeypatch, on_driver
 ):
@@ -140,6 +140,43 @@ def test_overwrite_only_if_changed_skips_identical_rows_and_replaces_otherwise(
         io.overwrite(spark, tmp_lake, "gold", "r", retyped, overwrite_schema=True, only_if_changed=True) == 1
     )
     assert io.read(spark, tmp_lake, "gold", "r").schema["n"].dataType.simpleString() == "bigint"
+
+
+def test_fingerprints_see_a_value_moved_between_null_columns_and_inside_nested_columns(spark):
+    """Spark's hash skips NULLs: without the is-null flags (x, NULL) and (NULL, x) would hash alike."""
+    flat = "a string, b string, n int"
+    one = spark.createDataFrame([("x", None, 1), ("y", "z", 2)], flat)
+    assert io._fingerprints(one, spark.createDataFrame([("y", "z", 2), ("x", None, 1)], flat))
+    assert not io._fingerprints(one, spark.createDataFrame([(None, "x", 1), ("y", "z", 2)], flat))
+    assert not io._fingerprints(
+        one, spark.createDataFrame([("x", None, 1), ("y", "z", 2), ("y", "z", 2)], flat)
+    )
+    assert io._fingerprints(one.limit(0), spark.createDataFrame([], flat))  # two empty tables
+    nested = "k string, xs array<string>, m map<string, int>, s struct<p: string, q: string>"
+    base = [("a", ["x", None], {"u": 1}, ("p", None))]
+    df = spark.createDataFrame(base, nested)
+    assert io._fingerprints(df, spark.createDataFrame(base, nested))
+    for other in (
+        [("a", [None, "x"], {"u": 1}, ("p", None))],  # array elements swapped around a NULL
+        [("a", ["x", None], {"u": 2}, ("p", None))],  # a map value
+        [("a", ["x", None], {"u": 1}, (None, "p"))],  # a struct field moved to its NULL sibling
+    ):
+        assert not io._fingerprints(df, spark.createDataFrame(other, nested)), other
+
+
+def test_overwrite_replaces_every_partition_even_under_dynamic_partition_overwrite(spark, tmp_lake):
+    """The session overwrites partitions dynamically (lakehouse.spark); a whole-table replace must still
+    empty a partition the new frame no longer has."""
+    assert spark.conf.get("spark.sql.sources.partitionOverwriteMode") == "dynamic"
+    part = "k string, month string"
+    first = spark.createDataFrame([("a", "2026-01"), ("b", "2026-02")], part)
+    io.overwrite(spark, tmp_lake, "gold", "p", first, partition_by=["month"])
+    only_feb = spark.createDataFrame([("c", "2026-02")], part)
+    assert (
+        io.overwrite(spark, tmp_lake, "gold", "p", only_feb, partition_by=["month"], only_if_changed=True)
+        == 1
+    )
+    assert [tuple(r) for r in io.read(spark, tmp_lake, "gold", "p").collect()] == [("c", "2026-02")]
 
 
 def test_change_feed_names_the_keys_each_commit_changed(spark, tmp_lake):
