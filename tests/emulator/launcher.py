@@ -198,6 +198,44 @@ def apply_patches() -> None:
 
     glue.GlueBackend.create_crawler = create_crawler
 
+    # IAM: the same lost-reply retry, seen once for CreateRole (a fresh emulator answered EntityAlreadyExists to
+    # the apply's only create of that role). An identical repeat returns the role or policy the first attempt
+    # created; a different one of the same name is still refused.
+    import moto.iam.models as iam
+
+    original_create_role = iam.IAMBackend.create_role
+
+    def create_role(
+        self, role_name, assume_role_policy_document, path, permissions_boundary, description, *a, **k
+    ):
+        for role in self.roles.values():
+            if role.name == role_name and (
+                role.assume_role_policy_document,
+                role.path,
+                role.description or "",
+            ) == (assume_role_policy_document, path or "/", description or ""):
+                return role
+        return original_create_role(
+            self, role_name, assume_role_policy_document, path, permissions_boundary, description, *a, **k
+        )
+
+    iam.IAMBackend.create_role = create_role
+
+    original_create_policy = iam.IAMBackend.create_policy
+
+    def create_policy(self, description, path, policy_document, policy_name, *a, **k):
+        for policy in self.managed_policies.values():
+            if (
+                policy.name == policy_name
+                and len(policy.versions) == 1
+                and (policy.path, policy.description, policy.versions[0].document)
+                == (path or "/", description or "", policy_document)
+            ):
+                return policy
+        return original_create_policy(self, description, path, policy_document, policy_name, *a, **k)
+
+    iam.IAMBackend.create_policy = create_policy
+
     # Secrets Manager: the same lost-reply retry as Glue's. A secret created without a value has no version,
     # so moto cannot match the retry's ClientRequestToken and answers ResourceExists; an identical repeat
     # (same description and KMS key, still no value) now returns the secret created by the first attempt.

@@ -118,6 +118,40 @@ def test_an_identical_repeated_create_crawler_succeeds_but_a_different_one_is_re
         glue.create_crawler(**{**crawler, "DatabaseName": "another_db"})
 
 
+def test_an_identical_repeated_create_role_or_policy_returns_it_but_a_different_one_is_refused(emulator):
+    import json
+
+    iam = _client("iam")
+    name = f"retried-{uuid.uuid4().hex[:8]}"
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    first = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Description="d")["Role"]
+    again = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Description="d")["Role"]
+    assert again["RoleId"] == first["RoleId"]
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Description="another")
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+        }
+    )
+    policy = iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"]
+    assert iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"]["Arn"] == policy["Arn"]
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_policy(PolicyName=name, PolicyDocument=document.replace("GetObject", "PutObject"))
+
+
 def test_each_refused_request_is_logged_with_its_action(emulator):
     from tests.emulator.launcher import REFUSED
 
