@@ -744,16 +744,16 @@ def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> Non
 
     spark, cfg = ctx.spark, ctx.cfg
     how_of = {table: (keys, how) for table, keys, how in PUBLISH}
-    replaced: set[str] = set()  # the tables written whole (the others MERGEd)
 
-    def publish(table: str) -> tuple[int, int, float]:
+    def publish(table: str) -> tuple[str, int, int, float]:
+        """(how it was written: replace | merge, rows written, rows deleted, seconds)"""
         keys, how = how_of[table]
         contract = load_contract("gold", table)
         if _fail_publish_at() == table:
             raise RuntimeError(f"injected failure before publishing gold.{table} (LAKEHOUSE_FAIL_PUBLISH_AT)")
         t0 = time.monotonic()
-        if how == "replace" or result.rows.get(table, REPLACE_MAX_ROWS + 1) <= REPLACE_MAX_ROWS:
-            replaced.add(table)
+        rows = result.rows.get(table)  # None: not staged through stage() (unknown size: merge)
+        if how == "replace" or (rows is not None and rows <= REPLACE_MAX_ROWS):
             written = io.overwrite(
                 spark,
                 cfg,
@@ -764,7 +764,7 @@ def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> Non
                 overwrite_schema=True,
                 only_if_changed=True,  # an unchanged table gets no new version
             )
-            return written, 0, time.monotonic() - t0
+            return "replace", written, 0, time.monotonic() - t0
         stats = io.merge(
             spark,
             cfg,
@@ -779,18 +779,18 @@ def _publish(ctx, staged, recomputed, scopes, before, result: GoldResult) -> Non
             # a full build is the whole table; an increment the whole truth for its scope's keys
             delete_missing=scopes.get(table, "all") if table in ROWS_CAN_LEAVE else None,
         )
-        return stats.inserted + stats.updated, stats.deleted, time.monotonic() - t0
+        return "merge", stats.inserted + stats.updated, stats.deleted, time.monotonic() - t0
 
     started: list[str] = []
 
-    def published(table: str, outcome: tuple[int, int, float]) -> None:
-        written, deleted, seconds = outcome
+    def published(table: str, outcome: tuple[str, int, int, float]) -> None:
+        how, written, deleted, seconds = outcome
         result.published.append(table)
         ctx.log.info(
             "gold table published",
             extra={
                 "table": table,
-                "how": "replace" if table in replaced else "merge",
+                "how": how,
                 "rows_written": written,
                 "rows_deleted": deleted,
                 "seconds": round(seconds, 2),
