@@ -15,16 +15,13 @@ product change (see DESIGN.md "What the emulators can and cannot do"):
   resource is merged into the stored permission in place, which moto's set then cannot find: the revoke
   crashed (KeyError, HTTP 500) and the destroy retried until it timed out; grants are now merged and revoked
   by replacing the stored object.
-* Glue: under load the Terraform provider's SDK retries a ``CreateTable`` whose first attempt moto already
-  served (the reply was lost), and the retry fails with AlreadyExists; a repeat of the identical request now
-  returns the table, so one lost reply does not fail the apply (a different definition still fails). The
-  same for ``CreateCrawler`` (an apply on a fresh emulator once failed with AlreadyExists).
-* Secrets Manager: the same lost-reply retry of ``CreateSecret`` for a secret without a value (no version
-  for the request token to match) failed with ResourceExists; an identical repeat returns the secret.
+* Lost replies: under load an SDK sometimes never sees a reply moto did send and retries the call (same
+  ``amz-sdk-invocation-id``); executed again, the retry of a create, delete or tag removal failed
+  (AlreadyExists for a Glue table or crawler, an IAM role, a secret; NotFound for a CloudWatch dashboard; a
+  500 from Lake Formation's RemoveLFTagsFromResource that the destroy retried until it timed out). AWS runs a
+  call once; the server now answers a retry with its first attempt's reply (``_answer_retries_once``).
 * S3: a version-specific delete on a bucket with Suspended versioning (how Terraform empties a force_destroy
   bucket after removing its versioning) crashed on delete markers; it now deletes that one version, as S3 does.
-* CloudWatch: a lost-reply retry of ``DeleteDashboards`` on destroy answered ResourceNotFound; a repeat of a
-  delete this emulator already served now succeeds (a dashboard that never existed is still not found).
 * Athena: ``DeleteNamedQuery`` is not implemented (the provider retries for ever) and ``GetNamedQuery`` of a
   missing id crashes instead of answering InvalidRequestException.
 
@@ -77,7 +74,6 @@ def apply_patches() -> None:
     import moto.athena.responses as athena
     import moto.emrserverless.models as emr
     import moto.emrserverless.responses as emr_responses
-    import moto.glue.models as glue
     import moto.iam.access_control as access
     import moto.iam.policy_conditions as conditions
     import moto.lakeformation.exceptions as lf_errors
@@ -164,104 +160,6 @@ def apply_patches() -> None:
     lakeformation.PermissionCatalog.add_permission = add_permission
     lakeformation.PermissionCatalog.remove_permission = remove_permission
 
-    original_create_table = glue.GlueBackend.create_table
-
-    def create_table(self, database_name, table_name, table_input, *args, **kwargs):
-        existing = self.get_database(database_name).tables.get(table_name)
-        if existing is not None and existing.versions.get(str(existing._current_version)) == table_input:
-            return existing
-        return original_create_table(self, database_name, table_name, table_input, *args, **kwargs)
-
-    glue.GlueBackend.create_table = create_table
-
-    # the same lost-reply retry for CreateCrawler (seen once: a fresh emulator answered AlreadyExists to the
-    # apply): an identical repeat returns; a different crawler of the same name is still refused
-    original_create_crawler = glue.GlueBackend.create_crawler
-
-    def create_crawler(self, name, role, database_name, description, targets, schedule, *args, **kwargs):
-        existing = self.crawlers.get(name)
-        if existing is not None and (
-            existing.role,
-            existing.database_name,
-            existing.targets,
-            existing.schedule,
-        ) == (
-            role,
-            database_name,
-            targets,
-            schedule,
-        ):
-            return None
-        return original_create_crawler(
-            self, name, role, database_name, description, targets, schedule, *args, **kwargs
-        )
-
-    glue.GlueBackend.create_crawler = create_crawler
-
-    # IAM: the same lost-reply retry, seen once for CreateRole (a fresh emulator answered EntityAlreadyExists to
-    # the apply's only create of that role). An identical repeat returns the role or policy the first attempt
-    # created; a different one of the same name is still refused.
-    import moto.iam.models as iam
-
-    original_create_role = iam.IAMBackend.create_role
-
-    def create_role(
-        self, role_name, assume_role_policy_document, path, permissions_boundary, description, *a, **k
-    ):
-        for role in self.roles.values():
-            if role.name == role_name and (
-                role.assume_role_policy_document,
-                role.path,
-                role.description or "",
-            ) == (assume_role_policy_document, path or "/", description or ""):
-                return role
-        return original_create_role(
-            self, role_name, assume_role_policy_document, path, permissions_boundary, description, *a, **k
-        )
-
-    iam.IAMBackend.create_role = create_role
-
-    original_create_policy = iam.IAMBackend.create_policy
-
-    def create_policy(self, description, path, policy_document, policy_name, *a, **k):
-        for policy in self.managed_policies.values():
-            if (
-                policy.name == policy_name
-                and len(policy.versions) == 1
-                and (policy.path, policy.description, policy.versions[0].document)
-                == (path or "/", description or "", policy_document)
-            ):
-                return policy
-        return original_create_policy(self, description, path, policy_document, policy_name, *a, **k)
-
-    iam.IAMBackend.create_policy = create_policy
-
-    # Secrets Manager: the same lost-reply retry as Glue's. A secret created without a value has no version,
-    # so moto cannot match the retry's ClientRequestToken and answers ResourceExists; an identical repeat
-    # (same description and KMS key, still no value) now returns the secret created by the first attempt.
-    import moto.secretsmanager.models as secrets
-
-    original_create_secret = secrets.SecretsManagerBackend.create_secret
-
-    def create_secret(
-        self, name, secret_string, secret_binary, description, tags, kms_key_id, *args, **kwargs
-    ):
-        existing = self.secrets.get(name)
-        if (
-            isinstance(existing, secrets.FakeSecret)
-            and secret_string is None
-            and secret_binary is None
-            and not existing.versions
-            and (existing.description or "") == (description or "")
-            and existing.kms_key_id == kms_key_id
-        ):
-            return existing.to_short_dict()
-        return original_create_secret(
-            self, name, secret_string, secret_binary, description, tags, kms_key_id, *args, **kwargs
-        )
-
-    secrets.SecretsManagerBackend.create_secret = create_secret
-
     # S3: deleting one version on a bucket whose versioning is Suspended (Terraform destroys the versioning
     # resource before emptying a force_destroy bucket) takes moto's unversioned path, which drops every
     # version of the key and crashes on a delete marker (500 for ever). S3 deletes just that version.
@@ -284,25 +182,6 @@ def apply_patches() -> None:
                 bucket.versioning_status = "Suspended"
 
     s3_models.S3Backend.delete_object = delete_object
-
-    # CloudWatch: the same lost-reply retry, on destroy: a repeated DeleteDashboards of dashboards this
-    # backend already deleted answered ResourceNotFound and failed the destroy. A repeat of an earlier
-    # delete succeeds; a dashboard that never existed is still not found.
-    import moto.cloudwatch.models as cloudwatch
-
-    original_delete_dashboards = cloudwatch.CloudWatchBackend.delete_dashboards
-
-    def delete_dashboards(self, dashboards):
-        deleted = self.__dict__.setdefault("_deleted_dashboards", set())
-        present = [d for d in dashboards if d in self.dashboards]
-        if set(dashboards) - set(present) <= deleted:
-            error = original_delete_dashboards(self, present) if present else None
-            if error is None:
-                deleted.update(dashboards)
-            return error
-        return original_delete_dashboards(self, dashboards)
-
-    cloudwatch.CloudWatchBackend.delete_dashboards = delete_dashboards
 
 
 def free_port() -> int:
@@ -507,6 +386,11 @@ class Emulator:
 
 
 REFUSED = "emulator refused:"  # the log lines the test plugin shows after a failed run
+REPLAYED = "emulator replayed:"  # a retried call answered with its first attempt's reply
+
+
+def _action(environ) -> str:
+    return environ.get("HTTP_X_AMZ_TARGET") or environ.get("QUERY_STRING", "")[:120]
 
 
 def _log_refusals(app):
@@ -516,9 +400,9 @@ def _log_refusals(app):
     def logged(environ, start_response):
         def start(status, headers, exc_info=None):
             if int(status.split(" ", 1)[0]) >= 400:
-                action = environ.get("HTTP_X_AMZ_TARGET") or environ.get("QUERY_STRING", "")[:120]
                 print(
-                    f"{REFUSED} {status} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {action}",
+                    f"{REFUSED} {status} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} "
+                    f"{_action(environ)}",
                     flush=True,
                 )
             return start_response(status, headers, exc_info)
@@ -526,6 +410,75 @@ def _log_refusals(app):
         return app(environ, start)
 
     return logged
+
+
+MUTATING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+
+
+def _answer_retries_once(app, keep: int = 4096):
+    """WSGI wrapper: a retried call is answered with what its first attempt got, not executed twice.
+
+    Under load the SDKs sometimes never see a reply moto did send, and retry the call with the same
+    ``amz-sdk-invocation-id``; the retry of a create, delete or tag removal then failed (AlreadyExists,
+    NotFound, a 500) where AWS, which dedupes retries, succeeds. So the last ``keep`` successful answers to
+    mutating calls are kept by invocation id and replayed to a repeat; a repeat that arrives while its first
+    attempt is still running waits for it. A failed first attempt is not kept: its retry runs as usual.
+    """
+    import threading
+    from collections import OrderedDict
+
+    answered: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
+    running: dict[str, threading.Event] = {}
+    lock = threading.Lock()
+
+    def retry_safe(environ, start_response):
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if not invocation or environ.get("REQUEST_METHOD") not in MUTATING:
+            return app(environ, start_response)
+        with lock:
+            first = running.get(invocation)
+            if first is None and invocation not in answered:
+                running[invocation] = threading.Event()
+        if first is not None:
+            first.wait(120)
+        with lock:
+            kept = answered.get(invocation)
+        if first is not None or kept is not None:
+            attempt = environ.get("HTTP_AMZ_SDK_REQUEST") or environ.get("HTTP_AMZ_SDK_RETRY", "")
+            if kept is None:  # the first attempt failed: run this one
+                return app(environ, start_response)
+            from werkzeug.wsgi import get_input_stream
+
+            body_in = get_input_stream(environ)  # bounded by Content-Length (or de-chunked)
+            while body_in.read(65536):  # leave the connection clean for the next request
+                pass
+            status, headers, body = kept
+            print(
+                f"{REPLAYED} {status} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} "
+                f"{_action(environ)} ({attempt})",
+                flush=True,
+            )
+            start_response(status, headers)
+            return [body]
+        got: dict[str, object] = {}
+
+        def start(status, headers, exc_info=None):
+            got.update(status=status, headers=list(headers))
+            return start_response(status, headers, exc_info)
+
+        try:
+            body = b"".join(app(environ, start))
+            if str(got.get("status", "500")).startswith("2"):
+                with lock:
+                    answered[invocation] = (got["status"], got["headers"], body)
+                    while len(answered) > keep:
+                        answered.popitem(last=False)
+            return [body]
+        finally:
+            with lock:
+                running.pop(invocation).set()
+
+    return retry_safe
 
 
 def _serve(port: int, tls_dir: Path | None = None) -> None:
@@ -548,7 +501,7 @@ def _serve(port: int, tls_dir: Path | None = None) -> None:
     server = make_server(
         HOST,
         port,
-        _log_refusals(DomainDispatcherApplication(create_backend_app)),
+        _log_refusals(_answer_retries_once(DomainDispatcherApplication(create_backend_app))),
         threaded=True,
         request_handler=MotoRequestHandler,
         ssl_context=context,

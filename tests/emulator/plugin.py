@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.emulator.launcher import REFUSED, Emulator, EmulatorError
+from tests.emulator.launcher import REFUSED, REPLAYED, Emulator, EmulatorError
 
 # The user's own emulator (LocalStack), as set before any fixture exported one of ours.
 USER_ENDPOINT = os.environ.get("AWS_ENDPOINT_URL")
@@ -18,17 +18,25 @@ def _user_or(start):
     return (lambda: Emulator(USER_ENDPOINT.rstrip("/"))) if USER_ENDPOINT else start
 
 
-def _report_refusals(request, emu: Emulator) -> None:
-    """After a failed test: keep the emulator's request log and show the calls it refused."""
+def _report(request, emu: Emulator, failed: bool) -> None:
+    """After a test session with the emulator: show the retries it answered from a first attempt's reply and,
+    when a test failed, keep its request log and show the calls it refused."""
     if emu.log_path is None or not emu.log_path.exists():
         return
-    lines = [ln for ln in emu.log_path.read_text(errors="replace").splitlines() if ln.startswith(REFUSED)]
     out = request.config.pluginmanager.get_plugin("terminalreporter")
     if out is None:
         return
-    out.write_line(f"emulator log kept: {emu.log_path} ({len(lines)} refused request(s); the last 30 below)")
-    for line in lines[-30:]:
-        out.write_line(f"  {line}")
+    log = emu.log_path.read_text(errors="replace").splitlines()
+    replayed = [ln for ln in log if ln.startswith(REPLAYED)]
+    for line in replayed:
+        out.write_line(line)
+    if failed:
+        lines = [ln for ln in log if ln.startswith(REFUSED)]
+        out.write_line(
+            f"emulator log kept: {emu.log_path} ({len(lines)} refused request(s); the last 30 below)"
+        )
+        for line in lines[-30:]:
+            out.write_line(f"  {line}")
 
 
 @contextmanager
@@ -53,8 +61,7 @@ def _in_environment(start, request):
                 os.environ[key] = value
         client.cache_clear()
         failed = request.session.testsfailed > 0
-        if failed:
-            _report_refusals(request, emu)
+        _report(request, emu, failed)
         emu.stop(keep_log=failed)
 
 

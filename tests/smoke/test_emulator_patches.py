@@ -78,80 +78,6 @@ def test_lake_formation_grants_merged_for_one_principal_and_resource_can_be_revo
     assert held() == []
 
 
-def test_an_identical_repeated_create_secret_without_value_returns_the_secret(emulator):
-    # what the Terraform provider sends again when the first reply was lost
-    sm = _client("secretsmanager")
-    name = f"patch/{uuid.uuid4().hex[:8]}"
-    first = sm.create_secret(Name=name, Description="creds")
-    again = sm.create_secret(Name=name, Description="creds")
-    assert again["ARN"] == first["ARN"]
-    with pytest.raises(sm.exceptions.ResourceExistsException):
-        sm.create_secret(Name=name, Description="a different secret")
-
-
-def test_a_repeated_delete_dashboards_succeeds_but_an_unknown_dashboard_is_not_found(emulator):
-    # the destroy's retry after a lost reply deletes the same dashboard again
-    cw = _client("cloudwatch")
-    name = f"patch-{uuid.uuid4().hex[:8]}"
-    cw.put_dashboard(DashboardName=name, DashboardBody='{"widgets": []}')
-    cw.delete_dashboards(DashboardNames=[name])
-    cw.delete_dashboards(DashboardNames=[name])
-    assert name not in {d["DashboardName"] for d in cw.list_dashboards()["DashboardEntries"]}
-    with pytest.raises(cw.exceptions.ResourceNotFound):
-        cw.delete_dashboards(DashboardNames=[f"never-{name}"])
-
-
-def test_an_identical_repeated_create_crawler_succeeds_but_a_different_one_is_refused(emulator):
-    # what the Terraform provider sends again when the first reply was lost
-    glue = _client("glue")
-    name = f"patch-{uuid.uuid4().hex[:8]}"
-    crawler = {
-        "Name": name,
-        "Role": "arn:aws:iam::123456789012:role/crawler",
-        "DatabaseName": "patch_db",
-        "Targets": {"DeltaTargets": [{"DeltaTables": ["s3://bucket/table"], "WriteManifest": False}]},
-    }
-    glue.create_crawler(**crawler)
-    glue.create_crawler(**crawler)
-    assert glue.get_crawler(Name=name)["Crawler"]["DatabaseName"] == "patch_db"
-    with pytest.raises(glue.exceptions.AlreadyExistsException):
-        glue.create_crawler(**{**crawler, "DatabaseName": "another_db"})
-
-
-def test_an_identical_repeated_create_role_or_policy_returns_it_but_a_different_one_is_refused(emulator):
-    import json
-
-    iam = _client("iam")
-    name = f"retried-{uuid.uuid4().hex[:8]}"
-    trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
-    first = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Description="d")["Role"]
-    again = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Description="d")["Role"]
-    assert again["RoleId"] == first["RoleId"]
-    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Description="another")
-    document = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
-        }
-    )
-    policy = iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"]
-    assert iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"]["Arn"] == policy["Arn"]
-    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_policy(PolicyName=name, PolicyDocument=document.replace("GetObject", "PutObject"))
-
-
 def test_each_refused_request_is_logged_with_its_action(emulator):
     from tests.emulator.launcher import REFUSED
 
@@ -162,3 +88,44 @@ def test_each_refused_request_is_logged_with_its_action(emulator):
         glue.get_database(Name=f"absent_{uuid.uuid4().hex[:8]}")
     log = emulator.log_path.read_text(errors="replace").splitlines()
     assert any(line.startswith(REFUSED) and "AWSGlue.GetDatabase" in line for line in log)
+
+
+def test_a_retried_call_gets_its_first_attempts_reply_and_runs_once(emulator):
+    """The SDKs retry a call whose reply they never saw with the same invocation id; AWS does it once."""
+    if emulator.log_path is None:
+        pytest.skip("the user's own emulator (AWS_ENDPOINT_URL) dedupes retries its own way")
+    iam = _client("iam")
+    name = f"retried-{uuid.uuid4().hex[:6]}"
+    pinned = {"amz-sdk-invocation-id": str(uuid.uuid4())}
+
+    def pin(request, **_):  # what a retry of one call looks like on the wire
+        request.headers.update(pinned)
+
+    iam.meta.events.register("before-send.iam.CreateUser", pin)
+    try:
+        first = iam.create_user(UserName=name)["User"]
+        again = iam.create_user(UserName=name)["User"]  # executed twice, this is EntityAlreadyExists
+        assert again["UserId"] == first["UserId"]
+        pinned["amz-sdk-invocation-id"] = str(uuid.uuid4())  # a new call is a new call
+        with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+            iam.create_user(UserName=name)
+    finally:
+        iam.meta.events.unregister("before-send.iam.CreateUser", pin)
+    # a failed first attempt is not kept: its retry runs again
+    pinned["amz-sdk-invocation-id"] = str(uuid.uuid4())
+    iam.meta.events.register("before-send.iam.DeleteUser", pin)
+    try:
+        iam.delete_user(UserName=name)
+        iam.delete_user(UserName=name)  # replayed: still a success
+    finally:
+        iam.meta.events.unregister("before-send.iam.DeleteUser", pin)
+    pinned["amz-sdk-invocation-id"] = str(uuid.uuid4())
+    iam.meta.events.register("before-send.iam.GetUser", pin)
+    try:
+        for _ in range(2):  # GetUser is a POST too; its failure is answered afresh each time
+            with pytest.raises(iam.exceptions.NoSuchEntityException):
+                iam.get_user(UserName=name)
+    finally:
+        iam.meta.events.unregister("before-send.iam.GetUser", pin)
+    log = emulator.log_path.read_text(errors="replace")
+    assert log.count("emulator replayed: 200 OK POST / ") == 2  # the CreateUser and the DeleteUser
