@@ -94,6 +94,28 @@ def test_metrics_reject_bad_names_units_and_values(tmp_lake):
         m.put("DQPassRate", float("nan"))
 
 
+def test_alarms_and_dashboards_read_the_metrics_the_jobs_emit_and_show_each_one():
+    """A metric renamed on one side would leave an alarm or a chart silently empty."""
+    import re
+
+    from lakehouse.config import REPO_ROOT
+    from lakehouse.metrics import METRIC_NAMES
+
+    module = REPO_ROOT / "terraform" / "modules" / "cloudwatch"
+    text = {p.name: p.read_text() for p in (module / "main.tf", *sorted((module / "dashboards").iterdir()))}
+    read = {
+        name: set(
+            re.findall(r'MetricName=\\"(\w+)|(?:SUM|MAX|AVG|MIN)\((\w+)\)|metric_name\s*=\s*"(\w+)"', t)
+        )
+        for name, t in text.items()
+    }
+    names = {file: {n for match in found for n in match if n} for file, found in read.items()}
+    unknown = {file: sorted(n - set(METRIC_NAMES)) for file, n in names.items() if n - set(METRIC_NAMES)}
+    assert not unknown, f"alarms or dashboards read metrics no job emits: {unknown}"
+    shown = set().union(*(n for file, n in names.items() if file.endswith(".tftpl")))
+    assert set(METRIC_NAMES) - shown == set(), "every metric the jobs emit has a chart"
+
+
 def test_metrics_go_to_cloudwatch_with_namespace_and_dimensions(tmp_lake, aws):
     from lakehouse.aws import client
 
