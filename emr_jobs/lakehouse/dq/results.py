@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lakehouse.dq.engine import RESULTS_TABLE, SuiteResult
+from lakehouse.dq.engine import RESULTS_TABLE, ROW_COUNTS_FILE, SuiteResult
 from lakehouse.lakefiles import read_lake_text, write_lake_text
 
 
@@ -41,7 +41,19 @@ def write_results(spark, cfg, result: SuiteResult) -> dict[str, str]:
     doc = json.loads(existing) if existing else {"run_id": result.run_id, "suites": {}}
     doc["suites"][result.suite] = result.to_dict()
     report = write_lake_text(cfg, report_rel, json.dumps(doc, indent=2, default=str))
+    _keep_row_counts(cfg, result)
     return {"table": cfg.table_path(*RESULTS_TABLE), "report": report}
+
+
+def _keep_row_counts(cfg, result: SuiteResult) -> None:
+    """Record this run's row count per table as the newest of the suite's last two runs (a re-run of the same
+    run replaces its own entry), after the results table holds them."""
+    rel = ROW_COUNTS_FILE.format(suite=result.suite)
+    existing = read_lake_text(cfg, rel)
+    runs = [r for r in (json.loads(existing)["runs"] if existing else []) if r["run_id"] != result.run_id]
+    rows = {r.table: r.total_rows for r in result.results if r.total_rows is not None}
+    runs.append({"run_id": result.run_id, "evaluated_at": result.evaluated_at.isoformat(), "rows": rows})
+    write_lake_text(cfg, rel, json.dumps({"suite": result.suite, "runs": runs[-2:]}, indent=2))
 
 
 def _sql_str(value: str) -> str:

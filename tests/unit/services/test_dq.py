@@ -159,6 +159,35 @@ def test_results_table_report_and_row_count_change_against_history(spark, tmp_la
     assert spark.read.format("delta").load(paths["table"]).select("run_id").distinct().count() == 2
 
 
+def test_row_count_change_reads_the_suites_last_runs_not_the_results_table(spark, tmp_lake):
+    import shutil
+
+    from lakehouse.dq.engine import ROW_COUNTS_FILE
+
+    paths = write_results(spark, tmp_lake, run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark)))
+    kept = Path(tmp_lake.lake_root) / ROW_COUNTS_FILE.format(suite="example")
+    assert json.loads(kept.read_text())["runs"][-1]["rows"]["silver/orders"] == 4
+    results_table = Path(paths["table"])
+    shutil.copytree(results_table, results_table.with_name("held"))
+    shutil.rmtree(results_table)  # the check must not need the (ever growing) results table
+
+    ten = _orders(spark, [(f"o{i}", "c1", "placed", 1, datetime(2024, 3, 1, 12)) for i in range(10)])
+
+    def change(run_id: str) -> float:
+        result = run_suite(spark, tmp_lake, SUITE, run_id, EXEC, _tables(spark, orders=ten))
+        return _by_name(result)[("silver/orders", "row_count_change")].observed
+
+    assert change("run-2") == pytest.approx(150.0)
+    shutil.move(results_table.with_name("held"), results_table)
+    second = run_suite(spark, tmp_lake, SUITE, "run-2", EXEC, _tables(spark, orders=ten))
+    write_results(spark, tmp_lake, second)
+    assert change("run-2") == pytest.approx(150.0), "a re-run compares with the run before it, not itself"
+    assert change("run-3") == 0.0
+    assert [r["run_id"] for r in json.loads(kept.read_text())["runs"]] == ["run-1", "run-2"]
+    kept.unlink()  # a lake written before the file existed: the results table answers
+    assert change("run-3") == 0.0
+
+
 def test_dq_metrics_are_emitted(spark, tmp_lake):
     from lakehouse.metrics import Metrics
 

@@ -234,3 +234,21 @@ def test_a_whole_table_frame_inserts_updates_and_deletes_in_one_commit_and_nothi
     again = merge()
     assert (again.inserted, again.updated, again.deleted, again.unchanged) == (0, 0, 0, 3)
     assert io.version(spark, tmp_lake, "gold", "t") == v + 1
+
+
+@pytest.mark.parametrize("delta_log", [True, False], ids=["delta-log", "public-api"])
+def test_version_and_feed_position_follow_every_commit_whichever_api_answers(
+    spark, tmp_lake, monkeypatch, delta_log
+):
+    from delta.tables import DeltaTable
+
+    if not delta_log:  # what a Delta without the internal log API gets
+        monkeypatch.setattr(io, "_snapshot", lambda *a: io._NO_SNAPSHOT)
+    assert io.version(spark, tmp_lake, "gold", "t") is None
+    assert io.feed_position(spark, tmp_lake, "gold", "t") is None
+    _seed(spark, tmp_lake)
+    io.append(spark, tmp_lake, "gold", "t", spark.createDataFrame([("d", "w", 4, "b2")], SCHEMA))
+    table_id = DeltaTable.forPath(spark, io.path(tmp_lake, "gold", "t")).detail().first()["id"]
+    latest = io.history(spark, tmp_lake, "gold", "t", 1)[0]["version"]
+    assert io.version(spark, tmp_lake, "gold", "t") == latest == 1
+    assert io.feed_position(spark, tmp_lake, "gold", "t") == (f"t@{table_id}", 1)
