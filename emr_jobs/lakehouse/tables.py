@@ -266,6 +266,41 @@ def _snapshot(spark, cfg, layer: str, table: str):
     return snapshot if snapshot.version() >= 0 else None
 
 
+def last_commit(spark, cfg, layer: str, table: str) -> dict[str, Any]:
+    """The table's latest commit: ``version``, ``operation`` and ``operationMetrics`` (str -> str), as
+    ``history(1)`` gives them, read from the commit's own log file (no DataFrame: see ``_snapshot``)."""
+    import json
+
+    from py4j.protocol import Py4JError
+
+    current = version(spark, cfg, layer, table)
+    if current is None:
+        raise TableNotFound(
+            f"table {layer}.{table} does not exist (no Delta table at {path(cfg, layer, table)})"
+        )
+    jvm = spark._jvm
+    try:
+        log_file = jvm.org.apache.hadoop.fs.Path(f"{path(cfg, layer, table)}/_delta_log/{current:020d}.json")
+        stream = log_file.getFileSystem(spark._jsc.hadoopConfiguration()).open(log_file)
+        try:
+            text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        finally:
+            stream.close()
+    except Py4JError:  # e.g. the commit file already cleaned up behind a checkpoint: the public call
+        h = history(spark, cfg, layer, table, 1)[0]
+        return {
+            "version": int(h["version"]),
+            "operation": h["operation"],
+            "operationMetrics": h.get("operationMetrics") or {},
+        }
+    for line in text.splitlines():
+        info = json.loads(line).get("commitInfo") if line.strip() else None
+        if info is not None:
+            metrics = {k: str(v) for k, v in (info.get("operationMetrics") or {}).items()}
+            return {"version": current, "operation": info.get("operation"), "operationMetrics": metrics}
+    return {"version": current, "operation": None, "operationMetrics": {}}
+
+
 def version(spark, cfg, layer: str, table: str) -> int | None:
     """The table's latest committed version, or None when there is no table."""
     snapshot = _snapshot(spark, cfg, layer, table)
@@ -462,8 +497,7 @@ def merge(
             builder = builder.whenNotMatchedInsert(condition=live, values=every)
             _retry_conflicts(builder.execute, where)
 
-            metrics = target.history(1).select("operation", "operationMetrics").collect()[0]
-            m = metrics["operationMetrics"] or {}
+            m = last_commit(spark, cfg, layer, table)["operationMetrics"]
             inserted = int(m.get("numTargetRowsInserted", 0))
             updated = int(m.get("numTargetRowsUpdated", 0))
             deleted = int(m.get("numTargetRowsDeleted", 0))
@@ -553,7 +587,7 @@ def delete_where(spark, cfg, layer: str, table: str, condition: str) -> int:
     with _writing(p):
         before = version(spark, cfg, layer, table)
         _retry_conflicts(lambda: DeltaTable.forPath(spark, p).delete(condition), f"{layer}.{table} delete")
-        last = history(spark, cfg, layer, table, limit=1)[0]
+        last = last_commit(spark, cfg, layer, table)
     if last["version"] == before or last["operation"] != "DELETE":
         return 0
     return int((last.get("operationMetrics") or {}).get("numDeletedRows", 0))
@@ -652,5 +686,4 @@ def append(
 
 
 def _last_written(spark, cfg, layer: str, table: str) -> int:
-    h = history(spark, cfg, layer, table, 1)[0]
-    return int((h.get("operationMetrics") or {}).get("numOutputRows", 0))
+    return int(last_commit(spark, cfg, layer, table)["operationMetrics"].get("numOutputRows", 0))

@@ -237,7 +237,7 @@ def test_a_whole_table_frame_inserts_updates_and_deletes_in_one_commit_and_nothi
 
 
 @pytest.mark.parametrize("delta_log", [True, False], ids=["delta-log", "public-api"])
-def test_version_and_feed_position_follow_every_commit_whichever_api_answers(
+def test_version_feed_position_and_last_commit_follow_every_commit_whichever_api_answers(
     spark, tmp_lake, monkeypatch, delta_log
 ):
     from delta.tables import DeltaTable
@@ -252,3 +252,7 @@ def test_version_and_feed_position_follow_every_commit_whichever_api_answers(
     latest = io.history(spark, tmp_lake, "gold", "t", 1)[0]["version"]
     assert io.version(spark, tmp_lake, "gold", "t") == latest == 1
     assert io.feed_position(spark, tmp_lake, "gold", "t") == (f"t@{table_id}", 1)
+    h = io.history(spark, tmp_lake, "gold", "t", 1)[0]
+    assert h["operationMetrics"]["numOutputRows"] == "1"
+    last = {"version": 1, "operation": h["operation"], "operationMetrics": h["operationMetrics"]}
+    assert io.last_commit(spark, tmp_lake, "gold", "t") == last
