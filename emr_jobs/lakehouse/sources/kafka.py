@@ -161,6 +161,42 @@ def checkpoint(cfg, table: str = TABLE) -> str:
     return cfg.resolve(f"lake://checkpoints/kafka/{table}")
 
 
+def refuse_foreign_checkpoint(spark, cfg) -> None:
+    """Fail with the folder to remove when the checkpoint's last offsets are not this topic's.
+
+    A local lake made before the local runs used a real broker holds a file-source checkpoint
+    (``{"logOffset": n}``); the Kafka source cannot resume it, and Spark's own error names neither the
+    folder nor the way out. Removing it is safe: the topic is read again from the start, and bronze MERGEs by
+    key, so rows already loaded are not loaded twice."""
+    import json
+
+    jvm = spark._jvm
+    folder = jvm.org.apache.hadoop.fs.Path(f"{checkpoint(cfg)}/offsets")
+    fs = folder.getFileSystem(spark._jsc.hadoopConfiguration())
+    if not fs.exists(folder):
+        return
+    batches = [s.getPath().getName() for s in fs.listStatus(folder)]
+    batches = sorted(int(b) for b in batches if b.isdigit())
+    if not batches:
+        return
+    latest = jvm.org.apache.hadoop.fs.Path(folder, str(batches[-1]))
+    stream = fs.open(latest)
+    try:
+        lines = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8").splitlines()
+    finally:
+        stream.close()
+    # an offsets file: the version ("v1"), the batch metadata, then one line per source
+    offsets = [line for line in lines[2:] if line.strip()]
+    foreign = [line for line in offsets if not (line.startswith("{") and TOPIC in json.loads(line))]
+    if foreign:
+        raise RuntimeError(
+            f"the Kafka checkpoint {checkpoint(cfg)} holds offsets of another source ({foreign[0][:80]}), not "
+            f"of topic {TOPIC}: it is from a lake made before local runs read a real broker. Remove that "
+            "folder and run again (the topic is re-read from its start; bronze MERGEs by key, so nothing "
+            "is loaded twice)"
+        )
+
+
 def run_kafka(
     ctx,
     *,
@@ -215,6 +251,7 @@ def run_kafka(
     renewing = _keep_lock(ctx.state, owner)  # a long batch run, like the stream, outlives the TTL
     try:
         follow = None if available_now else FOLLOW_S
+        refuse_foreign_checkpoint(spark, cfg)
         with topic_options(cfg, spark, follow_s=follow) as options:
             stream = read_stream(spark, options)
             writer = stream.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint(cfg))

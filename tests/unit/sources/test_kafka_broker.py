@@ -94,3 +94,21 @@ def test_a_broker_left_by_a_killed_driver_is_stopped_by_the_next_start(spark, tm
     (data / "broker.pid").write_text(str(os.getpid()))  # a pid that is not a broker is never killed
     with KafkaBroker(data):
         pass
+
+
+def test_a_checkpoint_another_source_wrote_is_refused_naming_the_folder(spark, tmp_lake):
+    from pathlib import Path
+
+    from lakehouse.sources.kafka import TOPIC, checkpoint, refuse_foreign_checkpoint
+
+    refuse_foreign_checkpoint(spark, tmp_lake)  # no checkpoint yet: a first run
+    offsets = Path(checkpoint(tmp_lake).removeprefix("file://")) / "offsets"
+    offsets.mkdir(parents=True)
+    meta = '{"batchWatermarkMs":0,"batchTimestampMs":1,"conf":{}}'
+    (offsets / "0").write_text(f"v1\n{meta}\n{json.dumps({TOPIC: {'0': 10}})}")
+    refuse_foreign_checkpoint(spark, tmp_lake)  # the topic's own offsets
+    (offsets / "1").write_text(f'v1\n{meta}\n{{"logOffset":3}}')  # Spark's file source, before the broker
+    with pytest.raises(
+        RuntimeError, match=r"checkpoints/kafka/realtime_events holds offsets of another source"
+    ):
+        refuse_foreign_checkpoint(spark, tmp_lake)
