@@ -1,5 +1,8 @@
 """Small non-table files in the lake (JSON reports, lineage): a local folder or S3, same call.
 
+``spark_text`` reads the small files Spark itself writes (Delta commits, stream checkpoints) by the path Spark
+uses (``s3a://``, ``s3://`` on EMR, or local), through Spark's own filesystem.
+
 ``rel`` is a path under the lake root whose first part is a layer (``audit/reports/x.json``). Local writes
 go through a temporary file + rename, so a reader never sees half a report. S3 writes ask for SSE-KMS,
 which the lake bucket policy requires.
@@ -67,3 +70,14 @@ def read_lake_text(cfg, rel: str) -> str | None:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
         raise
+
+
+def spark_text(spark, path: str) -> str:
+    """The text of the file at ``path`` as Spark addresses it (Py4JError when it cannot be read)."""
+    jvm = spark._jvm
+    file = jvm.org.apache.hadoop.fs.Path(path)
+    stream = file.getFileSystem(spark._jsc.hadoopConfiguration()).open(file)
+    try:
+        return jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()

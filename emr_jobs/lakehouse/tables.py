@@ -273,20 +273,16 @@ def last_commit(spark, cfg, layer: str, table: str) -> dict[str, Any]:
 
     from py4j.protocol import Py4JError
 
+    from lakehouse.lakefiles import spark_text
+
     current = version(spark, cfg, layer, table)
     if current is None:
         raise TableNotFound(
             f"table {layer}.{table} does not exist (no Delta table at {path(cfg, layer, table)})"
         )
-    jvm = spark._jvm
     try:
-        log_file = jvm.org.apache.hadoop.fs.Path(f"{path(cfg, layer, table)}/_delta_log/{current:020d}.json")
-        stream = log_file.getFileSystem(spark._jsc.hadoopConfiguration()).open(log_file)
-        try:
-            text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
-        finally:
-            stream.close()
-    except Py4JError:  # e.g. the commit file already cleaned up behind a checkpoint: the public call
+        text = spark_text(spark, f"{path(cfg, layer, table)}/_delta_log/{current:020d}.json")
+    except Py4JError:  # the file unreadable through the JVM: the public (slower) call
         h = history(spark, cfg, layer, table, 1)[0]
         return {
             "version": int(h["version"]),

@@ -170,6 +170,8 @@ def refuse_foreign_checkpoint(spark, cfg) -> None:
     key, so rows already loaded are not loaded twice."""
     import json
 
+    from lakehouse.lakefiles import spark_text
+
     jvm = spark._jvm
     folder = jvm.org.apache.hadoop.fs.Path(f"{checkpoint(cfg)}/offsets")
     fs = folder.getFileSystem(spark._jsc.hadoopConfiguration())
@@ -179,12 +181,7 @@ def refuse_foreign_checkpoint(spark, cfg) -> None:
     batches = sorted(int(b) for b in batches if b.isdigit())
     if not batches:
         return
-    latest = jvm.org.apache.hadoop.fs.Path(folder, str(batches[-1]))
-    stream = fs.open(latest)
-    try:
-        lines = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8").splitlines()
-    finally:
-        stream.close()
+    lines = spark_text(spark, f"{checkpoint(cfg)}/offsets/{batches[-1]}").splitlines()
     # an offsets file: the version ("v1"), the batch metadata, then one line per source
     offsets = [line for line in lines[2:] if line.strip()]
     foreign = [line for line in offsets if not (line.startswith("{") and TOPIC in json.loads(line))]
