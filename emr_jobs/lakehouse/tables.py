@@ -46,6 +46,7 @@ WHEN_MATCHED = ("update_if_newer", "update_if_changed", "update", "ignore", "rep
 LOAD_COLUMN = "_ingested_at"  # lakehouse.metadata: when a row version reached bronze
 CHANGE_FEED_PROPERTY = "delta.enableChangeDataFeed"
 _GONE = "__lakehouse_gone"  # merge(delete_missing=...): marks a source row that deletes its key
+FINGERPRINT_KEY = "lakehouse_fingerprint"  # in a commit's userMetadata: ``fingerprint`` of the rows it wrote
 CONFLICT_ATTEMPTS = 4  # a commit that lost to another writer is tried again, up to this many times in all
 log = logging.getLogger("lakehouse.tables")
 _table_locks: dict[str, threading.Lock] = {}
@@ -267,8 +268,8 @@ def _snapshot(spark, cfg, layer: str, table: str):
 
 
 def last_commit(spark, cfg, layer: str, table: str) -> dict[str, Any]:
-    """The table's latest commit: ``version``, ``operation`` and ``operationMetrics`` (str -> str), as
-    ``history(1)`` gives them, read from the commit's own log file (no DataFrame: see ``_snapshot``)."""
+    """The table's latest commit: ``version``, ``operation``, ``operationMetrics`` (str -> str) and
+    ``userMetadata``, as ``history(1)`` gives them, read from the commit's own log file (no DataFrame: see ``_snapshot``)."""
     import json
 
     from py4j.protocol import Py4JError
@@ -288,13 +289,19 @@ def last_commit(spark, cfg, layer: str, table: str) -> dict[str, Any]:
             "version": int(h["version"]),
             "operation": h["operation"],
             "operationMetrics": h.get("operationMetrics") or {},
+            "userMetadata": h.get("userMetadata"),
         }
     for line in text.splitlines():
         info = json.loads(line).get("commitInfo") if line.strip() else None
         if info is not None:
             metrics = {k: str(v) for k, v in (info.get("operationMetrics") or {}).items()}
-            return {"version": current, "operation": info.get("operation"), "operationMetrics": metrics}
-    return {"version": current, "operation": None, "operationMetrics": {}}
+            return {
+                "version": current,
+                "operation": info.get("operation"),
+                "operationMetrics": metrics,
+                "userMetadata": info.get("userMetadata"),
+            }
+    return {"version": current, "operation": None, "operationMetrics": {}, "userMetadata": None}
 
 
 def version(spark, cfg, layer: str, table: str) -> int | None:
@@ -548,6 +555,7 @@ def overwrite(
     replace_where: str | None = None,
     overwrite_schema: bool = False,
     only_if_changed: bool = False,
+    fingerprint: str | None = None,
 ) -> int:
     """Replace the table (or only the rows matching ``replace_where``) atomically; returns rows written.
 
@@ -557,11 +565,26 @@ def overwrite(
 
     ``only_if_changed``: when the table already holds exactly these rows (same schema, same multiset of
     rows) write nothing and return 0 — a re-run then adds no version. Comparing costs one scan of the table
-    (``_holds_exactly``), less than rewriting it and committing."""
+    (``_holds_exactly``), less than rewriting it and committing — or nothing, given ``fingerprint``.
+
+    ``fingerprint`` (a whole-table replace only): ``fingerprint(df)``, recorded in the commit's userMetadata.
+    With ``only_if_changed`` it is compared with the one the table's latest commit recorded, and the table is
+    scanned only when that commit recorded none."""
+    import json
+
     p = path(cfg, layer, table)
+    if fingerprint is not None and replace_where:
+        raise ValueError(
+            f"overwrite {layer}.{table}: a fingerprint names a whole table, not replace_where rows"
+        )
     with _writing(p):
-        if only_if_changed and not replace_where and _holds_exactly(spark, cfg, layer, table, df):
-            return 0
+        if only_if_changed and not replace_where:
+            recorded = recorded_fingerprint(spark, cfg, layer, table) if fingerprint else None
+            if recorded is not None and recorded[1] is not None:
+                if recorded[1] == fingerprint:
+                    return 0
+            elif _holds_exactly(spark, cfg, layer, table, df):
+                return 0
         writer = df.write.format("delta").mode("overwrite")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
@@ -571,6 +594,8 @@ def overwrite(
             writer = writer.option("partitionOverwriteMode", "static")
         if overwrite_schema:
             writer = writer.option("overwriteSchema", "true")
+        if fingerprint is not None:
+            writer = writer.option("userMetadata", json.dumps({FINGERPRINT_KEY: fingerprint}))
         _retry_conflicts(lambda: writer.save(p), f"overwrite {layer}.{table}")
         return _last_written(spark, cfg, layer, table)
 
@@ -622,11 +647,9 @@ def _holds_exactly(spark, cfg, layer: str, table: str, df) -> bool:
     return _fingerprints(held, df)
 
 
-def _fingerprints(held, df) -> bool:
-    """Whether ``held`` and ``df`` (same schema) have equal fingerprints: the row count and, per row, two
-    64-bit hashes of all its columns (xxhash64 unsalted and salted: two independent hash functions), summed
-    as decimals — order-independent, a duplicate counts twice, nothing wraps. A changed table goes unseen only
-    if both sums collide at once (about 2^-128 for data that is not built to collide).
+def _hashed(frame, side: int):
+    """Per row of ``frame``: ``side`` and two 64-bit hashes of all its columns (xxhash64 unsalted and salted:
+    two independent hash functions), as decimals so that their sums never wrap.
 
     Spark's hash skips a NULL, so each scalar column is hashed after its is-null flag (``(x, NULL)`` and
     ``(NULL, x)`` differ); a nested column is hashed as its JSON, which spells out NULL elements (equal maps
@@ -634,29 +657,83 @@ def _fingerprints(held, df) -> bool:
     from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, MapType, StructType
 
-    def fingerprint(frame, side: int):
-        cols = []
-        for f in frame.schema.fields:
-            c = F.col(f"`{f.name}`")
-            if isinstance(f.dataType, (ArrayType, MapType, StructType)):
-                cols.append(F.to_json(F.struct(c)))
-            else:
-                cols += [c.isNull(), c]
-        return frame.select(
-            F.lit(side).alias("__side"),
-            F.xxhash64(*cols).cast("decimal(20,0)").alias("__h1"),
-            F.xxhash64(F.lit("lakehouse"), *cols).cast("decimal(20,0)").alias("__h2"),
-        )
+    cols = []
+    for f in frame.schema.fields:
+        c = F.col(f"`{f.name}`")
+        if isinstance(f.dataType, (ArrayType, MapType, StructType)):
+            cols.append(F.to_json(F.struct(c)))
+        else:
+            cols += [c.isNull(), c]
+    return frame.select(
+        F.lit(side).alias("__side"),
+        F.xxhash64(*cols).cast("decimal(20,0)").alias("__h1"),
+        F.xxhash64(F.lit("lakehouse"), *cols).cast("decimal(20,0)").alias("__h2"),
+    )
 
+
+def _sums(*frames) -> list[tuple[int, Any, Any]]:
+    """(rows, hash sum, salted hash sum) of each frame (all of one schema), in one Spark job."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    hashed = reduce(lambda a, b: a.unionByName(b), (_hashed(f, i) for i, f in enumerate(frames)))
     sides = {
-        r["__side"]: (r["n"], r["h1"], r["h2"])
-        for r in fingerprint(held, 0)
-        .unionByName(fingerprint(df, 1))
-        .groupBy("__side")
+        r["__side"]: (int(r["n"]), r["h1"], r["h2"])
+        for r in hashed.groupBy("__side")
         .agg(F.count(F.lit(1)).alias("n"), F.sum("__h1").alias("h1"), F.sum("__h2").alias("h2"))
         .collect()
     }
-    return sides.get(0, (0, None, None)) == sides.get(1, (0, None, None))
+    return [sides.get(i, (0, None, None)) for i in range(len(frames))]
+
+
+def _fingerprints(held, df) -> bool:
+    """Whether ``held`` and ``df`` (same schema) have equal fingerprints (``_sums``): the row count and both
+    hash sums — order-independent, a duplicate counts twice. A changed table goes unseen only if both sums
+    collide at once (about 2^-128 for data that is not built to collide)."""
+    held_sums, df_sums = _sums(held, df)
+    return held_sums == df_sums
+
+
+def fingerprint(df) -> tuple[int, str]:
+    """``(rows, fingerprint)`` of ``df`` in one Spark job: a string naming its content — column names and
+    types, row count and the two hash sums of ``_fingerprints``. Two frames with the same fingerprint hold
+    the same multiset of rows (up to a 2^-128 collision). Gold records it in the commit that writes a table
+    (``overwrite(fingerprint=...)``) and keys the DQ measurements by it (``dq.engine``)."""
+    import hashlib
+
+    n, h1, h2 = _sums(df)[0]
+    schema = ",".join(f"{f.name}:{f.dataType.simpleString()}" for f in df.schema.fields)
+    return n, f"{n}:{h1}:{h2}:{hashlib.sha1(schema.encode()).hexdigest()[:16]}"
+
+
+def recorded_fingerprint(spark, cfg, layer: str, table: str) -> tuple[int, str | None] | None:
+    """``(current version, the fingerprint its commit recorded)`` — None for the fingerprint when that commit
+    recorded none (a MERGE, an OPTIMIZE, a RESTORE, a write from before fingerprints); None when no table."""
+    import json
+
+    if version(spark, cfg, layer, table) is None:
+        return None
+    last = last_commit(spark, cfg, layer, table)
+    try:
+        recorded = json.loads(last.get("userMetadata") or "{}").get(FINGERPRINT_KEY)
+    except (ValueError, AttributeError):  # userMetadata another writer put there: not ours
+        recorded = None
+    return last["version"], recorded
+
+
+def content_key(spark, cfg, layer: str, table: str) -> tuple[int, str] | None:
+    """``(current version, a key naming that version's rows)``: the fingerprint its commit recorded, else the
+    table's id and version (a table dropped and created again gets a new id). None when there is no table.
+    What a DQ measurement of the table is cached under (``dq.engine``)."""
+    recorded = recorded_fingerprint(spark, cfg, layer, table)
+    if recorded is None:
+        return None
+    current, fp = recorded
+    if fp is not None:
+        return current, fp
+    position = feed_position(spark, cfg, layer, table)
+    return (current, f"{position[0]}@v{current}") if position and position[1] == current else None
 
 
 def append(

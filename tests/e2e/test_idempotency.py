@@ -24,6 +24,12 @@ def test_second_daily_run_leaves_gold_identical_and_changes_no_fact_or_dimension
             m = h["operationMetrics"] or {}
             assert h["operation"] == "MERGE", (t, h["operation"], m)
             assert int(m["numTargetRowsInserted"]) == 0 and int(m["numTargetRowsUpdated"]) == 0, (t, m)
+    # nothing moved, so both DQ suites decided every table from what the first run measured (no scans)
+    suites = {s.suite: s for s in second.dq}
+    assert set(suites) == {"silver", "gold"}
+    for s in suites.values():
+        assert sorted(s.reused) == sorted({r.table for r in s.results}), (s.suite, s.reused)
+        assert s.passed_critical
     # every table's balance held, and the re-run loaded nothing new into bronze
     assert all(a.balanced for a in second.accounting.values())
     assert (

@@ -16,6 +16,11 @@ RESULTS_TABLE = ("audit", "dq_results")
 # this small file instead of scanning the results table (400 days of runs, a new file per run between the
 # weekly compactions): 2-5 s a suite run on a lake of a few days.
 ROW_COUNTS_FILE = "audit/dq_row_counts/{suite}.json"
+# What the suite's last run measured per table (the aggregation pass, the referential anti-joins), keyed by
+# a key naming the rows measured (``tables.content_key`` of a lake table, the gold candidates' fingerprints)
+# and by each aggregate's expression. A table whose rows are the same as then is not scanned again: its
+# checks are decided from the kept measurements (freshness still ages with the execution date).
+MEASURES_FILE = "audit/dq_measures/{suite}.json"
 
 
 @dataclass
@@ -45,6 +50,9 @@ class SuiteResult:
     results: list[CheckResult] = field(default_factory=list)
     evaluated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     seconds: float = 0.0
+    # per table: what was measured and under which content key (MEASURES_FILE; kept by write_results)
+    measures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)  # tables decided from kept measurements, not scanned
 
     @property
     def critical_failures(self) -> list[CheckResult]:
@@ -106,18 +114,29 @@ class DQError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------------------------------
-def _resolve_frame(spark, cfg, table: str, tables: Mapping[str, Any] | None):
-    """The frame for ``<layer>/<table>``: an override (full or bare name) or the lake table."""
-    if tables:
-        if table in tables:
-            return tables[table]
-        bare = table.split("/", 1)[1]
-        if bare in tables:
-            return tables[bare]
+def _resolver(spark, cfg, tables: Mapping[str, Any] | None, content_keys: Mapping[str, str] | None):
+    """``resolve(<layer>/<table>) -> (frame, content key or None)``: an override (full or bare name) with the
+    key the caller gave for it, or the lake table pinned at the version its key names."""
     from lakehouse import tables as io
 
-    layer, name = table.split("/", 1)
-    return io.read(spark, cfg, layer, name)
+    tables, content_keys = tables or {}, content_keys or {}
+    lake: dict[str, tuple[Any, str | None]] = {}
+
+    def resolve(table: str):
+        bare = table.split("/", 1)[1]
+        for name in (table, bare):
+            if name in tables:
+                return tables[name], content_keys.get(name)
+        if table not in lake:
+            layer, name = table.split("/", 1)
+            key = io.content_key(spark, cfg, layer, name)
+            if key is None:
+                lake[table] = io.read(spark, cfg, layer, name), None
+            else:
+                lake[table] = io.read(spark, cfg, layer, name, version=key[0]), key[1]
+        return lake[table]
+
+    return resolve
 
 
 def _pct_ok(failed: int, total: int, check: Check) -> bool:
@@ -167,17 +186,19 @@ def _check_columns(spec: TableSpec, df_columns: set[str], suite: Suite) -> None:
 
 
 def evaluate_table(
-    spark,
-    cfg,
     suite: Suite,
     spec: TableSpec,
-    df,
+    resolve,
     execution_date: date,
-    tables: Mapping[str, Any] | None,
     previous_counts: Mapping[str, int],
-) -> list[CheckResult]:
+    kept: Mapping[str, Any] | None = None,
+) -> tuple[list[CheckResult], dict[str, Any] | None]:
+    """The table's check results, and what was measured (None when its rows have no content key). ``kept``:
+    what the suite's last run measured for this table; reused where the rows and the expression are the same."""
     from pyspark.sql import functions as F
 
+    df, content_key = resolve(spec.table)
+    kept = kept if content_key is not None and kept and kept.get("key") == content_key else {}
     _check_columns(spec, set(df.columns), suite)
     exprs: dict[str, Any] = {"__rows": F.count(F.lit(1))}
 
@@ -227,11 +248,21 @@ def evaluate_table(
         else:  # row_count, row_count_change, referential_integrity: need only __rows here
             plan.append((c, c.column, None))
 
-    # ---- the one pass over the table ------------------------------------------------------------
+    # ---- the one pass over the table (none when these rows were measured with these expressions) -------
     keys = list(exprs)
-    row = df.agg(*[exprs[k].alias(f"_a{i}") for i, k in enumerate(keys)]).collect()[0]
-    agg = {k: row[f"_a{i}"] for i, k in enumerate(keys)}
+    sigs = {k: str(exprs[k]) for k in keys}
+    kept_agg = kept.get("agg") or {}
+    if all(k in kept_agg and kept_agg[k][0] == sigs[k] for k in keys):
+        agg = {k: kept_agg[k][1] for k in keys}
+    else:
+        row = df.agg(*[exprs[k].alias(f"_a{i}") for i, k in enumerate(keys)]).collect()[0]
+        agg = {k: row[f"_a{i}"] for i, k in enumerate(keys)}
     total = int(agg["__rows"])
+    measured: dict[str, Any] = {
+        "key": content_key,
+        "agg": {k: [sigs[k], None if agg[k] is None else int(agg[k])] for k in keys},
+        "ri": {},
+    }
     end_of_day = datetime.combine(
         execution_date + timedelta(days=1), datetime.min.time(), timezone.utc
     ).timestamp()
@@ -306,20 +337,32 @@ def evaluate_table(
                     f"{total} rows vs {prev} at the previous run ({change:.1f} % change)",
                 )
         elif c.kind == "referential_integrity":
-            ref_df = _resolve_frame(spark, cfg, c.params["ref_table"], tables)
+            ref_df, ref_key = resolve(c.params["ref_table"])
             ref_col = c.params["ref_column"]
             if ref_col not in ref_df.columns:
                 raise DQConfigError(
                     f"{suite.path}: table {spec.table}, check {c.name!r}: ref_column {ref_col!r} "
                     f"not in {c.params['ref_table']}"
                 )
-            keys_df = df.where(F.col(column).isNotNull()).groupBy(F.col(column).alias("__k")).count()
-            ref_keys = ref_df.select(F.col(ref_col).alias("__r")).distinct()
-            orphans = (
-                keys_df.join(ref_keys, keys_df["__k"] == ref_keys["__r"], "left_anti")
-                .agg(F.coalesce(F.sum("count"), F.lit(0)).alias("rows"), F.count(F.lit(1)).alias("keys"))
-                .collect()[0]
-            )
+            ri_id = f"{column}->{c.params['ref_table']}.{ref_col}"
+            kept_ri = (kept.get("ri") or {}).get(ri_id)
+            if ref_key is not None and kept_ri and kept_ri["ref_key"] == ref_key:
+                orphans = kept_ri
+            else:
+                keys_df = df.where(F.col(column).isNotNull()).groupBy(F.col(column).alias("__k")).count()
+                ref_keys = ref_df.select(F.col(ref_col).alias("__r")).distinct()
+                orphans = (
+                    keys_df.join(ref_keys, keys_df["__k"] == ref_keys["__r"], "left_anti")
+                    .agg(F.coalesce(F.sum("count"), F.lit(0)).alias("rows"), F.count(F.lit(1)).alias("keys"))
+                    .collect()[0]
+                    .asDict()
+                )
+            if ref_key is not None:
+                measured["ri"][ri_id] = {
+                    "ref_key": ref_key,
+                    "rows": int(orphans["rows"]),
+                    "keys": int(orphans["keys"]),
+                }
             n = int(orphans["rows"])
             result(
                 c,
@@ -357,7 +400,21 @@ def evaluate_table(
                 None,
                 "; ".join(problems) if problems else f"conforms to glue/{spec.table}.yaml",
             )
-    return results
+    return results, (measured if content_key is not None else None)
+
+
+def kept_measures(cfg, suite: str) -> dict[str, dict[str, Any]]:
+    """What the suite's last run measured per table (``MEASURES_FILE``); empty when there is none or it
+    cannot be read (everything is then measured again)."""
+    import json
+
+    from lakehouse.lakefiles import read_lake_text
+
+    text = read_lake_text(cfg, MEASURES_FILE.format(suite=suite))
+    try:
+        return dict(json.loads(text)["tables"]) if text else {}
+    except (ValueError, KeyError, TypeError):
+        return {}
 
 
 def previous_row_counts(spark, cfg, suite: str, run_id: str) -> dict[str, int]:
@@ -391,14 +448,17 @@ def run_suite(
     execution_date: date,
     tables: Mapping[str, Any] | None = None,
     *,
+    content_keys: Mapping[str, str] | None = None,
     metrics=None,
     log=None,
 ) -> SuiteResult:
     """Run every check of ``suite`` and return the results (nothing is written: see ``write_results``).
 
     ``tables`` maps ``<layer>/<table>`` (or the bare table name) to a DataFrame that replaces the lake
-    table — gold candidates are checked before they are published. With ``metrics`` (a Metrics), the
-    pass rate, failure counts and freshness are emitted.
+    table — gold candidates are checked before they are published — and ``content_keys`` names their rows
+    (``tables.fingerprint``); a lake table's rows are named by ``tables.content_key``. A table whose rows the
+    suite's last run measured (``MEASURES_FILE``) is decided from those measurements without a scan. With
+    ``metrics`` (a Metrics), the pass rate, failure counts and freshness are emitted.
     """
     spec = load_suite(suite)
     started = time.monotonic()
@@ -410,14 +470,20 @@ def run_suite(
     )
     # tables side by side: a table's few Spark jobs are mostly driver round trips on small tables
     specs = {t.table: t for t in spec.tables}
+    resolve = _resolver(spark, cfg, tables, content_keys)
+    kept = kept_measures(cfg, spec.name)
 
-    def evaluate(table: str) -> list[CheckResult]:
-        df = _resolve_frame(spark, cfg, table, tables)
-        return evaluate_table(spark, cfg, spec, specs[table], df, execution_date, tables, prev)
+    def evaluate(table: str):
+        return evaluate_table(spec, specs[table], resolve, execution_date, prev, kept.get(table))
 
     per_table = run_all(list(specs), {}, evaluate, TABLES_AT_ONCE, thread_name=f"dq-{spec.name}")
     for table in specs:  # in the suite's order, whatever order they finished in
-        out.results.extend(per_table[table])
+        results, measured = per_table[table]
+        out.results.extend(results)
+        if measured is not None:
+            out.measures[table] = measured
+            if measured == kept.get(table):
+                out.reused.append(table)
     out.seconds = time.monotonic() - started
     if log is not None:
         for r in out.critical_failures + out.warning_failures:
@@ -430,12 +496,16 @@ def run_suite(
                 extra={"dq_suite": r.suite, "dq_check": r.name, "dq_table": r.table, "observed": r.observed},
             )
         log.info(
-            "DQ suite %s: %d checks, pass rate %.1f %%, %d critical and %d warning failure(s)",
+            "DQ suite %s: %d checks, pass rate %.1f %%, %d critical and %d warning failure(s); "
+            "%d of %d tables decided from the measurements of the same rows kept by the last run",
             out.suite,
             len(out.results),
             out.pass_rate * 100,
             len(out.critical_failures),
             len(out.warning_failures),
+            len(out.reused),
+            len(specs),
+            extra={"dq_reused": out.reused, "seconds": round(out.seconds, 2)},
         )
     if metrics is not None:
         emit_metrics(metrics, out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lakehouse.dq.engine import RESULTS_TABLE, ROW_COUNTS_FILE, SuiteResult
+from lakehouse.dq.engine import MEASURES_FILE, RESULTS_TABLE, ROW_COUNTS_FILE, SuiteResult
 from lakehouse.lakefiles import read_lake_text, write_lake_text
 
 
@@ -42,6 +42,9 @@ def write_results(spark, cfg, result: SuiteResult) -> dict[str, str]:
     doc["suites"][result.suite] = result.to_dict()
     report = write_lake_text(cfg, report_rel, json.dumps(doc, indent=2, default=str))
     _keep_row_counts(cfg, result)
+    if result.measures:
+        doc = {"suite": result.suite, "run_id": result.run_id, "tables": result.measures}
+        write_lake_text(cfg, MEASURES_FILE.format(suite=result.suite), json.dumps(doc, indent=1))
     return {"table": cfg.table_path(*RESULTS_TABLE), "report": report}
 
 

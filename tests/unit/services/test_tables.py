@@ -164,6 +164,47 @@ def test_fingerprints_see_a_value_moved_between_null_columns_and_inside_nested_c
         assert not io._fingerprints(df, spark.createDataFrame(other, nested)), other
 
 
+def test_a_recorded_fingerprint_decides_only_if_changed_without_reading_the_table(
+    spark, tmp_lake, monkeypatch
+):
+    """The commit that writes a table records the rows' fingerprint; a later replace with the same fingerprint
+    commits nothing and reads neither side, another fingerprint replaces without comparing, and a commit that
+    recorded none (a MERGE) is compared by reading the table."""
+    df = spark.createDataFrame([("a", "x", 1, "b1"), ("b", None, 2, "b1")], SCHEMA)
+    n, fp = io.fingerprint(df)
+    assert n == 2 and fp == io.fingerprint(spark.createDataFrame(list(reversed(df.collect())), SCHEMA))[1]
+    assert fp != io.fingerprint(df.withColumn("n", df["n"].cast("bigint")))[1]  # the types are part of it
+    assert io.overwrite(spark, tmp_lake, "gold", "f", df, only_if_changed=True, fingerprint=fp) == 2
+    v = io.version(spark, tmp_lake, "gold", "f")
+    assert io.recorded_fingerprint(spark, tmp_lake, "gold", "f") == (v, fp)
+    assert io.content_key(spark, tmp_lake, "gold", "f") == (v, fp)
+
+    def no_compare(*_args, **_kwargs):
+        raise AssertionError("the table was read to compare")
+
+    monkeypatch.setattr(io, "_holds_exactly", no_compare)
+    assert io.overwrite(spark, tmp_lake, "gold", "f", df, only_if_changed=True, fingerprint=fp) == 0
+    assert io.version(spark, tmp_lake, "gold", "f") == v
+    one = df.limit(1)
+    assert (
+        io.overwrite(
+            spark, tmp_lake, "gold", "f", one, only_if_changed=True, fingerprint=io.fingerprint(one)[1]
+        )
+        == 1
+    )
+    monkeypatch.undo()
+
+    io.merge(spark, tmp_lake, "gold", "f", df, ["k"], when_matched="update_if_changed", dedupe=False)
+    v = io.version(spark, tmp_lake, "gold", "f")
+    assert io.recorded_fingerprint(spark, tmp_lake, "gold", "f") == (v, None)
+    key = io.content_key(spark, tmp_lake, "gold", "f")
+    assert key[0] == v and key[1] == f"{io.feed_position(spark, tmp_lake, 'gold', 'f')[0]}@v{v}"
+    assert io.overwrite(spark, tmp_lake, "gold", "f", df, only_if_changed=True, fingerprint=fp) == 0  # read
+    assert io.content_key(spark, tmp_lake, "gold", "nope") is None
+    with pytest.raises(ValueError, match="not replace_where rows"):
+        io.overwrite(spark, tmp_lake, "gold", "f", df, replace_where="k = 'a'", fingerprint=fp)
+
+
 def test_overwrite_replaces_every_partition_even_under_dynamic_partition_overwrite(spark, tmp_lake):
     """The session overwrites partitions dynamically (lakehouse.spark); a whole-table replace must still
     empty a partition the new frame no longer has."""
@@ -254,5 +295,10 @@ def test_version_feed_position_and_last_commit_follow_every_commit_whichever_api
     assert io.feed_position(spark, tmp_lake, "gold", "t") == (f"t@{table_id}", 1)
     h = io.history(spark, tmp_lake, "gold", "t", 1)[0]
     assert h["operationMetrics"]["numOutputRows"] == "1"
-    last = {"version": 1, "operation": h["operation"], "operationMetrics": h["operationMetrics"]}
+    last = {
+        "version": 1,
+        "operation": h["operation"],
+        "operationMetrics": h["operationMetrics"],
+        "userMetadata": h["userMetadata"],
+    }
     assert io.last_commit(spark, tmp_lake, "gold", "t") == last
