@@ -375,8 +375,9 @@ class GoldResult:
     # gate (DQ suite + its results written), publish
     seconds: dict[str, float] = field(default_factory=dict)
     staged_seconds: dict[str, float] = field(default_factory=dict)  # per table: built, materialised, counted
-    # per table: tables.fingerprint of the rows as published (or would be): the publish compares it with the
-    # one the table's commit recorded, and the DQ gate finds its measurements of those rows by it
+    # per table: a key naming the rows as published (or would be) — tables.fingerprint of a staged candidate,
+    # tables.content_key of a published table in "unchanged" mode; the publish compares it with the fingerprint
+    # the table's commit recorded, and the DQ gate finds its measurements of those rows by it
     fingerprints: dict[str, str] = field(default_factory=dict)
 
 

@@ -712,9 +712,10 @@ def recorded_fingerprint(spark, cfg, layer: str, table: str) -> tuple[int, str |
     recorded none (a MERGE, an OPTIMIZE, a RESTORE, a write from before fingerprints); None when no table."""
     import json
 
-    if version(spark, cfg, layer, table) is None:
+    try:
+        last = last_commit(spark, cfg, layer, table)
+    except TableNotFound:
         return None
-    last = last_commit(spark, cfg, layer, table)
     try:
         recorded = json.loads(last.get("userMetadata") or "{}").get(FINGERPRINT_KEY)
     except (ValueError, AttributeError):  # userMetadata another writer put there: not ours
