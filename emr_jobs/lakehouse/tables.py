@@ -221,8 +221,14 @@ def _ensure_change_feed(spark, table_path: str) -> None:
 
     if table_path in _FEED_ON:
         return
-    props = DeltaTable.forPath(spark, table_path).detail().select("properties").collect()[0][0] or {}
-    if props.get(CHANGE_FEED_PROPERTY) != "true":
+    snapshot = _snapshot_at(spark, table_path)
+    if snapshot is _NO_SNAPSHOT:  # the public call: a DataFrame built and collected (~1 s cold)
+        props = DeltaTable.forPath(spark, table_path).detail().select("properties").collect()[0][0] or {}
+        feed = props.get(CHANGE_FEED_PROPERTY)
+    else:  # the table property from the log snapshot's metadata (a Scala Option)
+        held = snapshot.metadata().configuration().get(CHANGE_FEED_PROPERTY)
+        feed = held.get() if held.isDefined() else None
+    if feed != "true":
         spark.sql(f"ALTER TABLE delta.`{table_path}` SET TBLPROPERTIES ({CHANGE_FEED_PROPERTY} = true)")
     _FEED_ON.add(table_path)
 
@@ -256,11 +262,16 @@ def _snapshot(spark, cfg, layer: str, table: str):
     table, and a run asks for versions hundreds of times; the log's own snapshot is ~7 ms. ``DeltaLog`` is
     internal, so its signature is pinned to the Delta this code runs with (3.3.2, locally and on EMR 7.x) and
     anything else falls back to the public calls."""
+    return _snapshot_at(spark, path(cfg, layer, table))
+
+
+def _snapshot_at(spark, table_path: str):
+    """``_snapshot`` of the table at ``table_path``."""
     from py4j.protocol import Py4JError
 
     jvm = spark._jvm
     try:
-        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path(cfg, layer, table))
+        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, table_path)
         snapshot = log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty())
     except Py4JError:
         return _NO_SNAPSHOT
@@ -412,6 +423,9 @@ def merge(
     latest, changed, gone, diff = src, None, None, None
     try:
         rows_in = src.count()
+        if not rows_in and delete_missing is None and DeltaTable.isDeltaTable(spark, p):
+            # Nothing to upsert into an existing table: a MERGE of no rows still scans and commits.
+            return MergeStats(0, 0, 0, 0, 0)
         if dedupe:
             latest = latest_per_key(src, keys, order_col).persist()
             n_latest = latest.count()

@@ -240,3 +240,34 @@ def test_the_batch_extract_and_the_stream_never_read_the_topic_at_once(spark, la
     assert bronze.ingest(ctx, "kafka")["bronze.realtime_events"].rows_in == 1 and events().count() == 1
     ctx.state.acquire_lock(TOPIC_LOCK, "someone-else", 60)  # raises LockHeld if the batch run kept it
     ctx.state.release_lock(TOPIC_LOCK, "someone-else")
+
+
+def test_an_empty_extract_writes_nothing_but_still_refuses_drift(spark, lake, monkeypatch):
+    """Nothing past the watermark (the usual hourly case): no quarantine pass and no MERGE; a frame whose
+    columns drifted is still refused by a ``drift: fail`` contract although it holds no row."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    from lakehouse.contracts import SchemaDriftError
+    from lakehouse.metadata import Batch
+
+    cfg, _, _, _ = lake
+
+    def no_write(*_a, **_k):
+        raise AssertionError("an empty frame reached a writer")
+
+    monkeypatch.setattr(bronze.tables, "merge", no_write)
+    monkeypatch.setattr(bronze.quarantine, "write", no_write)
+    schema = load_contract("bronze", "vendor_catalog").string_schema()
+    empty = spark.createDataFrame([], schema)
+    batch = Batch.new("s3_landing", dt.date(2024, 7, 1), key="vendor_catalog|empty")
+    acct = bronze.load_table(spark, cfg, "vendor_catalog", empty, batch)
+    assert (acct.table, acct.rows_in, acct.loaded, acct.quarantined, acct.balanced) == (
+        "bronze.vendor_catalog",
+        0,
+        0,
+        0,
+        True,
+    )
+    drifted = spark.createDataFrame([], StructType([*schema.fields, StructField("surprise", StringType())]))
+    with pytest.raises(SchemaDriftError, match=r"bronze.vendor_catalog: extra column\(s\) \['surprise'\]"):
+        bronze.load_table(spark, cfg, "vendor_catalog", drifted, batch)

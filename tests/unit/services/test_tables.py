@@ -302,3 +302,32 @@ def test_version_feed_position_and_last_commit_follow_every_commit_whichever_api
         "userMetadata": h["userMetadata"],
     }
     assert io.last_commit(spark, tmp_lake, "gold", "t") == last
+
+
+def test_an_empty_frame_makes_no_merge_into_an_existing_table_but_creates_a_missing_one(
+    spark, tmp_lake, monkeypatch
+):
+    """An hourly batch with nothing new reaches merge as an empty frame: no MERGE (its scan and commit) on an
+    existing table; a missing table is still created (readers never meet a missing table); and an empty
+    frame that is the whole truth (``delete_missing``) still deletes."""
+    from delta.tables import DeltaTable
+
+    empty = spark.createDataFrame([], SCHEMA)
+    created = io.merge(spark, tmp_lake, "gold", "fresh", empty, ["k"], when_matched="update_if_changed")
+    assert created.rows_in == 0 and io.version(spark, tmp_lake, "gold", "fresh") == 0
+    _seed(spark, tmp_lake)
+    v = io.version(spark, tmp_lake, "gold", "t")
+    real_for_path = DeltaTable.forPath
+
+    def no_merge(*_a, **_k):
+        raise AssertionError("an empty frame opened the table for a MERGE")
+
+    monkeypatch.setattr(DeltaTable, "forPath", no_merge)
+    stats = io.merge(spark, tmp_lake, "gold", "t", empty, ["k"], when_matched="update_if_changed")
+    assert stats.as_dict() == io.MergeStats(0, 0, 0, 0, 0).as_dict()
+    assert io.version(spark, tmp_lake, "gold", "t") == v
+    monkeypatch.setattr(DeltaTable, "forPath", real_for_path)
+    gone = io.merge(
+        spark, tmp_lake, "gold", "t", empty, ["k"], when_matched="update_if_changed", delete_missing="all"
+    )
+    assert gone.deleted == 3 and _rows(spark, tmp_lake) == []
