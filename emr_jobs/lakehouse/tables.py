@@ -33,6 +33,7 @@ that loses a conflict is retried (every write here is idempotent or did not comm
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -719,6 +720,15 @@ def fingerprint(df) -> tuple[int, str]:
     n, h1, h2 = _sums(df)[0]
     schema = ",".join(f"{f.name}:{f.dataType.simpleString()}" for f in df.schema.fields)
     return n, f"{n}:{h1}:{h2}:{hashlib.sha1(schema.encode()).hexdigest()[:16]}"
+
+
+_FINGERPRINT = re.compile(r"^(\d+):[^:]+:[^:]+:[0-9a-f]{16}$")
+
+
+def fingerprint_rows(key: str | None) -> int | None:
+    """The row count a ``fingerprint`` names, or None for anything else (a ``content_key`` of id@version)."""
+    m = _FINGERPRINT.match(key or "")
+    return int(m.group(1)) if m else None
 
 
 def recorded_fingerprint(spark, cfg, layer: str, table: str) -> tuple[int, str | None] | None:

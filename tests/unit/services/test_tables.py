@@ -178,6 +178,7 @@ def test_a_recorded_fingerprint_decides_only_if_changed_without_reading_the_tabl
     v = io.version(spark, tmp_lake, "gold", "f")
     assert io.recorded_fingerprint(spark, tmp_lake, "gold", "f") == (v, fp)
     assert io.content_key(spark, tmp_lake, "gold", "f") == (v, fp)
+    assert io.fingerprint_rows(fp) == 2 and io.fingerprint_rows(io.fingerprint(df.limit(0))[1]) == 0
 
     def no_compare(*_args, **_kwargs):
         raise AssertionError("the table was read to compare")
@@ -199,6 +200,7 @@ def test_a_recorded_fingerprint_decides_only_if_changed_without_reading_the_tabl
     assert io.recorded_fingerprint(spark, tmp_lake, "gold", "f") == (v, None)
     key = io.content_key(spark, tmp_lake, "gold", "f")
     assert key[0] == v and key[1] == f"{io.feed_position(spark, tmp_lake, 'gold', 'f')[0]}@v{v}"
+    assert io.fingerprint_rows(key[1]) is None and io.fingerprint_rows(None) is None  # no count in it
     assert io.overwrite(spark, tmp_lake, "gold", "f", df, only_if_changed=True, fingerprint=fp) == 0  # read
     assert io.content_key(spark, tmp_lake, "gold", "nope") is None
     with pytest.raises(ValueError, match="not replace_where rows"):
