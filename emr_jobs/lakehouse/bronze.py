@@ -40,7 +40,8 @@ def load_table(spark, cfg, table: str, df, batch: Batch) -> Accounting:
     try:
         rows_in = src.count()
         valid, quar = contract.validate(src, batch)  # even with no rows: drift of the columns is refused
-        if not rows_in:  # nothing past the watermark: no quarantine pass, no MERGE (the table exists)
+        if not rows_in:  # nothing past the watermark: no quarantine pass, no MERGE (ingest's ensure_table
+            # creates a table that is still missing)
             return Accounting(f"bronze.{table}", rows_in=0)
         quar = quar.persist()
         by_reason = {
