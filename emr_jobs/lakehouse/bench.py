@@ -190,8 +190,9 @@ def overhead(
     spark, full: dict[str, Any], work: Path, quiet, *, rounds: int = OVERHEAD_ROUNDS
 ) -> dict[str, Any]:
     """The bare script, the pipeline rebuilding unchanged gold, and the pipeline's first build, in turn,
-    ``rounds`` times; ratios of the fastest of each. One run each read 0.99x and 1.45x for the same code on two
-    days: the bare script alone took 7.9-18.5 s as the machine drifted, so one sample of it is not a baseline."""
+    ``rounds`` times; ratios of the fastest of each. One sample each gave 0.99x and 1.41x for the same gold code in
+    two bench runs hours apart: the bare script alone took 18.5 s in one and 7.9 s in the other, so one sample
+    of it is not a baseline."""
     from lakehouse import bench_bare
     from lakehouse.runner import load_pipeline, run
 
