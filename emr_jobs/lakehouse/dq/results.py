@@ -31,10 +31,7 @@ def write_results(spark, cfg, result: SuiteResult) -> dict[str, str]:
     df = results_frame(spark, result)
     # evaluated_at is stored as UTC wall time; the session time zone is UTC (lakehouse.spark.base_conf)
     where = f"run_id = '{_sql_str(result.run_id)}' AND suite = '{_sql_str(result.suite)}'"
-    if io.exists(spark, cfg, *RESULTS_TABLE):
-        io.overwrite(spark, cfg, *RESULTS_TABLE, df, replace_where=where)
-    else:
-        io.append(spark, cfg, *RESULTS_TABLE, df)
+    io.replace_rows(spark, cfg, *RESULTS_TABLE, df, where)
     report_rel = f"audit/reports/dq_{result.run_id}.json"
     # one report per run: suites of the same run (silver, gold) are merged into it
     existing = read_lake_text(cfg, report_rel)

@@ -207,6 +207,30 @@ def test_a_recorded_fingerprint_decides_only_if_changed_without_reading_the_tabl
         io.overwrite(spark, tmp_lake, "gold", "f", df, replace_where="k = 'a'", fingerprint=fp)
 
 
+def test_replace_rows_appends_a_first_write_and_replaces_a_rewrite_in_one_commit(spark, tmp_lake):
+    """One run's rows: the first write is a plain append (no replaceWhere scan), a re-run's write replaces
+    exactly the rows it wrote before and leaves every other run's rows alone."""
+    schema = "run string, n int"
+
+    def write(run: str, *ns: int) -> int:
+        df = spark.createDataFrame([(run, n) for n in ns], schema)
+        return io.replace_rows(spark, tmp_lake, "audit", "r", df, f"run = '{run}'")
+
+    def operation() -> tuple[str, dict]:
+        h = io.history(spark, tmp_lake, "audit", "r", 1)[0]
+        return h["operation"], h["operationParameters"]
+
+    assert write("r1", 1, 2) == 2  # creates the table
+    assert write("r2", 5) == 1
+    assert operation()[0] == "WRITE" and operation()[1]["mode"] == "Append"
+    before = io.version(spark, tmp_lake, "audit", "r")
+    assert write("r1", 3) == 1  # the re-run of r1
+    assert io.version(spark, tmp_lake, "audit", "r") == before + 1, "one commit"
+    assert operation()[1]["mode"] == "Overwrite" and "r1" in operation()[1]["predicate"]
+    stored = sorted(tuple(r) for r in io.read(spark, tmp_lake, "audit", "r").collect())
+    assert stored == [("r1", 3), ("r2", 5)]
+
+
 def test_overwrite_replaces_every_partition_even_under_dynamic_partition_overwrite(spark, tmp_lake):
     """The session overwrites partitions dynamically (lakehouse.spark); a whole-table replace must still
     empty a partition the new frame no longer has."""
