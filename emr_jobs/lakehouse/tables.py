@@ -621,11 +621,11 @@ def replace_rows(spark, cfg, layer: str, table: str, df, where: str) -> int:
     replaces what its first attempt wrote.
 
     When no row matches yet (a run writing its rows the first time, the usual case) the frame is appended:
-    a ``replaceWhere`` on a data column runs ~5 Spark jobs to find and rewrite the matching files, ~2–3 s
-    warm on ``audit/dq_results`` where the pruned read that finds none plus an append take ~1 s (2026-11-30)."""
-    if exists(spark, cfg, layer, table):
-        if read(spark, cfg, layer, table).where(where).limit(1).collect():
-            return overwrite(spark, cfg, layer, table, df, replace_where=where)
+    a ``replaceWhere`` on a data column runs 5 Spark jobs to find and rewrite the matching files, the pruned
+    read that finds none 1 and the append 1 (``audit/dq_results``, warm, after another writer's commit: median
+    2.07 s vs 1.75 s, 2026-11-30)."""
+    if exists(spark, cfg, layer, table) and read(spark, cfg, layer, table).where(where).limit(1).collect():
+        return overwrite(spark, cfg, layer, table, df, replace_where=where)
     return append(spark, cfg, layer, table, df)
 
 
