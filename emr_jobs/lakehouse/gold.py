@@ -372,7 +372,7 @@ class GoldResult:
     recomputed: dict[str, int] = field(default_factory=dict)  # incremental: rows recomputed per table
     silver_versions: dict[str, int] = field(default_factory=dict)  # what gold was built from
     # wall-clock seconds per phase: changes (pin + change feed), build (candidates staged), accounting,
-    # gate (DQ suite + its results written), publish
+    # gate (the DQ suite), publish (the tables, and the suite's results beside them)
     seconds: dict[str, float] = field(default_factory=dict)
     staged_seconds: dict[str, float] = field(default_factory=dict)  # per table: built, materialised, counted
     # per table: a key naming the rows as published (or would be) — tables.fingerprint of a staged candidate,
@@ -721,20 +721,27 @@ def build_gold(ctx, *, mode: str = "incremental") -> GoldResult:
             log=ctx.log,
         )
         result.dq = suite
-        written = dq.write_results(spark, cfg, suite)
-        lap("gate")
         if not suite.passed_critical:
+            written = dq.write_results(spark, cfg, suite)
             dq.publish_failure(cfg, suite, ctx.job, written["report"], ctx.log)
             failures = "; ".join(f"{r.table} {r.name}: {r.message}" for r in suite.critical_failures[:10])
             raise GoldNotPublished(
                 f"{len(suite.critical_failures)} critical gold DQ check(s) failed, nothing was published: {failures}",
                 suite,
             )
+        lap("gate")
 
-        # 4. publish everything, rolling back this run's commits if a publish fails
-        if result.mode != "unchanged":  # unchanged: nothing to publish, and the positions stand as recorded
-            _publish(ctx, staged, recomputed, scopes, before, result)
-            feed.record(ctx.state, JOB)
+        # 4. publish everything, rolling back this run's commits if a publish fails; the gate's results (it
+        #    passed) are written beside it, each a few Delta commits of driver round trips: should either
+        #    fail, the other finishes and the job fails (a re-run publishes nothing new and writes them again)
+        def publish_or_record(piece: str) -> None:
+            if piece == "dq_results":
+                dq.write_results(spark, cfg, suite)
+            elif result.mode != "unchanged":  # unchanged: nothing to publish, the positions stand as recorded
+                _publish(ctx, staged, recomputed, scopes, before, result)
+                feed.record(ctx.state, JOB)
+
+        run_all(["publish", "dq_results"], {}, publish_or_record, 2, thread_name="gold-publish")
         lap("publish")
     finally:
         for df in (*staged.values(), *recomputed.values()):

@@ -1,5 +1,6 @@
 """A failure half-way through publishing gold: the tables this run already published are restored, so
-gold is exactly as before; without the fault the same run publishes."""
+gold is exactly as before, and the DQ gate's results (written beside the publish) are kept; without the
+fault the same run publishes."""
 
 import pytest
 
@@ -36,6 +37,11 @@ def test_failure_in_the_middle_of_publishing_rolls_gold_back(spark, lakes, basel
     assert gold_snapshot(spark, cfg) == clean_gold  # dim_customer and the others were restored
     assert io.history(spark, cfg, "gold", "dim_customer", 1)[0]["operation"] == "RESTORE"
     assert io.version(spark, cfg, "gold", "fact_orders") == versions["fact_orders"]  # never touched
+    # the gate passed before the publish failed: its results were written beside the publish all the same
+    recorded = io.read(spark, cfg, "audit", "dq_results").where(
+        f"suite = 'gold' AND run_id LIKE '{s.run_id}.%'"
+    )
+    assert recorded.count() > 0 and recorded.where("NOT passed AND severity = 'critical'").count() == 0
     # without the fault the same run publishes: the new customer version reaches gold
     monkeypatch.delenv("LAKEHOUSE_FAIL_PUBLISH_AT")
     s = run(
