@@ -13,6 +13,8 @@
    the gold the daily and hourly runs published (silver has not moved since), and a first build into a copy
    of the lake's silver with no gold; the three alternated ``OVERHEAD_ROUNDS`` times, fastest of each compared.
 
+The JSON also has each run's seconds per job (``jobs_s``): what a layer's wall-clock span is made of.
+
 No test asserts on these times. Usage: ``python -m lakehouse.bench [--scales 1,10] [--out reports/bench.json]``.
 """
 
@@ -71,6 +73,12 @@ def _per_layer(summary, pipeline) -> dict[str, float]:
     return {layer: hi - lo for layer, (lo, hi) in spans.items()}
 
 
+def _per_job(summary) -> dict[str, float]:
+    """Seconds of each job that ran, in the order they started: what a layer's span is made of."""
+    ran = sorted((st for st in summary.stages if st.status != "skipped"), key=lambda st: st.started_s)
+    return {st.name: round(st.seconds, 1) for st in ran}
+
+
 def full_run(spark, scale: float, work: Path, quiet) -> dict[str, Any]:
     from datetime import date
 
@@ -104,6 +112,7 @@ def full_run(spark, scale: float, work: Path, quiet) -> dict[str, Any]:
             }
             for layer in ("bronze", "silver", "dq", "gold", "governance")
         },
+        "jobs_s": _per_job(summary),
         "_cfg": cfg,
         "_exec_date": exec_date,
     }
@@ -172,6 +181,7 @@ def hourly_run(spark, full: dict[str, Any], quiet, *, fraction: float = 0.01) ->
         "full_s": full["total_s"],
         "vs_full_pct": round(100 * seconds / full["total_s"], 1) if full["total_s"] else None,
         "layers_s": {layer: round(secs.get(layer, 0.0), 1) for layer in ("bronze", "silver", "dq", "gold")},
+        "jobs_s": _per_job(summary),
         "appended_rows": batch["total_rows"],
         "appended": batch["counts"],
         # rows the run's jobs read (bronze: from the sources; silver: from bronze past its watermark, plus

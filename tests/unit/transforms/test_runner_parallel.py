@@ -101,10 +101,10 @@ def test_independent_jobs_overlap_and_a_job_waits_for_what_it_needs(pipeline, sp
     )
 
 
-def test_bench_layers_are_wall_clock_spans_of_overlapping_jobs():
+def test_bench_layers_are_wall_clock_spans_of_overlapping_jobs_and_each_job_is_listed():
     from types import SimpleNamespace
 
-    from lakehouse.bench import _per_layer
+    from lakehouse.bench import _per_job, _per_layer
 
     pipe = SimpleNamespace(
         jobs={
@@ -121,6 +121,12 @@ def test_bench_layers_are_wall_clock_spans_of_overlapping_jobs():
         runner.StageResult("g", "skipped"),
     ]
     assert _per_layer(SimpleNamespace(stages=stages), pipe) == {"bronze": 10.0, "silver": 5.0}
+    # and what the spans are made of: each job that ran, in the order it started
+    assert list(_per_job(SimpleNamespace(stages=stages[::-1])).items()) == [
+        ("x1", 10.0),
+        ("x2", 4.0),
+        ("s", 5.0),
+    ]
 
 
 def test_a_job_waits_for_what_it_needs_through_a_job_left_out(pipeline, spark, tmp_lake):
