@@ -624,7 +624,11 @@ def replace_rows(spark, cfg, layer: str, table: str, df, where: str) -> int:
     a ``replaceWhere`` on a data column runs 5 Spark jobs to find and rewrite the matching files, the pruned
     read that finds none 1 and the append 1 (``audit/dq_results``, warm, after another writer's commit: median
     2.07 s vs 1.75 s, 2026-11-30)."""
-    if exists(spark, cfg, layer, table) and read(spark, cfg, layer, table).where(where).limit(1).collect():
+    try:  # read() checks the table exists: no second look at the log
+        owned = read(spark, cfg, layer, table).where(where).limit(1).collect()
+    except TableNotFound:
+        owned = []
+    if owned:
         return overwrite(spark, cfg, layer, table, df, replace_where=where)
     return append(spark, cfg, layer, table, df)
 
