@@ -36,7 +36,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
@@ -680,9 +680,9 @@ def _holds_exactly(spark, cfg, layer: str, table: str, df) -> bool:
     return _fingerprints(held, df)
 
 
-def _hashed(frame, side: int):
-    """Per row of ``frame``: ``side`` and two 64-bit hashes of all its columns (xxhash64 unsalted and salted:
-    two independent hash functions), as decimals so that their sums never wrap.
+def _hashes(frame):
+    """Two 64-bit hashes of all of ``frame``'s columns per row (xxhash64 unsalted and salted: two independent
+    hash functions), as decimals so that their sums never wrap.
 
     Spark's hash skips a NULL, so each scalar column is hashed after its is-null flag (``(x, NULL)`` and
     ``(NULL, x)`` differ); a nested column is hashed as its JSON, which spells out NULL elements (equal maps
@@ -697,11 +697,17 @@ def _hashed(frame, side: int):
             cols.append(F.to_json(F.struct(c)))
         else:
             cols += [c.isNull(), c]
-    return frame.select(
-        F.lit(side).alias("__side"),
+    return (
         F.xxhash64(*cols).cast("decimal(20,0)").alias("__h1"),
         F.xxhash64(F.lit("lakehouse"), *cols).cast("decimal(20,0)").alias("__h2"),
     )
+
+
+def _hashed(frame, side: int):
+    """Per row of ``frame``: ``side`` and its two hashes (``_hashes``)."""
+    from pyspark.sql import functions as F
+
+    return frame.select(F.lit(side).alias("__side"), *_hashes(frame))
 
 
 def _sums(*frames) -> list[tuple[int, Any, Any]]:
@@ -733,11 +739,33 @@ def fingerprint(df) -> tuple[int, str]:
     types, row count and the two hash sums of ``_fingerprints``. Two frames with the same fingerprint hold
     the same multiset of rows (up to a 2^-128 collision). Gold records it in the commit that writes a table
     (``overwrite(fingerprint=...)``) and keys the DQ measurements by it (``dq.engine``)."""
+    n, fp, _ = fingerprint_and_aggregate(df, {})
+    return n, fp
+
+
+def fingerprint_and_aggregate(df, aggregates: Mapping[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    """``fingerprint(df)`` and the values of ``aggregates`` (name -> aggregate Column over ``df``'s
+    columns), all in the one Spark job: gold stages a candidate and its DQ pass in a single scan."""
     import hashlib
 
-    n, h1, h2 = _sums(df)[0]
+    from pyspark.sql import functions as F
+
+    names = list(aggregates)
+    row = (
+        df.select("*", *_hashes(df))
+        .agg(
+            F.count(F.lit(1)).alias("__n"),
+            F.sum("__h1").alias("__s1"),
+            F.sum("__h2").alias("__s2"),
+            *[aggregates[k].alias(f"__a{i}") for i, k in enumerate(names)],
+        )
+        .collect()[0]
+    )
+    n = int(row["__n"])
+    # an empty frame sums to NULL: the same as _sums gives it, so the fingerprint of 0 rows is stable
     schema = ",".join(f"{f.name}:{f.dataType.simpleString()}" for f in df.schema.fields)
-    return n, f"{n}:{h1}:{h2}:{hashlib.sha1(schema.encode()).hexdigest()[:16]}"
+    fp = f"{n}:{row['__s1']}:{row['__s2']}:{hashlib.sha1(schema.encode()).hexdigest()[:16]}"
+    return n, fp, {k: row[f"__a{i}"] for i, k in enumerate(names)}
 
 
 _FINGERPRINT = re.compile(r"^(\d+):[^:]+:[^:]+:[0-9a-f]{16}$")

@@ -8,6 +8,7 @@ from lakehouse.dq.engine import (
     emit_metrics,
     previous_row_counts,
     raise_for_critical,
+    row_aggregates,
     run_suite,
 )
 from lakehouse.dq.results import write_results
@@ -23,6 +24,7 @@ __all__ = [
     "previous_row_counts",
     "publish_failure",
     "raise_for_critical",
+    "row_aggregates",
     "run_suite",
     "write_results",
 ]

@@ -185,21 +185,11 @@ def _check_columns(spec: TableSpec, df_columns: set[str], suite: Suite) -> None:
             )
 
 
-def evaluate_table(
-    suite: Suite,
-    spec: TableSpec,
-    resolve,
-    execution_date: date,
-    previous_counts: Mapping[str, int],
-    kept: Mapping[str, Any] | None = None,
-) -> tuple[list[CheckResult], dict[str, Any] | None]:
-    """The table's check results, and what was measured (None when its rows have no content key). ``kept``:
-    what the suite's last run measured for this table; reused where the rows and the expression are the same."""
+def _aggregation(spec: TableSpec, columns: list[str]):
+    """The table's one aggregation pass: ``(expressions by measure key, plan, contract expectation)``, the
+    plan a ``(check, column, measure key or None)`` per result to decide."""
     from pyspark.sql import functions as F
 
-    df, content_key = resolve(spec.table)
-    kept = kept if content_key is not None and kept and kept.get("key") == content_key else {}
-    _check_columns(spec, set(df.columns), suite)
     exprs: dict[str, Any] = {"__rows": F.count(F.lit(1))}
 
     def add(key: str, expr) -> str:
@@ -209,7 +199,7 @@ def evaluate_table(
     def count_if(cond):
         return F.sum(F.when(cond, 1).otherwise(0))
 
-    plan: list[tuple[Check, str | None, Any]] = []  # (check, column, aggregation key or extra)
+    plan: list[tuple[Check, str | None, Any]] = []
     contract_info = None
     for c in spec.checks:
         if c.kind == "not_null":
@@ -242,17 +232,53 @@ def evaluate_table(
         elif c.kind == "contract_conformance":
             contract_info = _contract_expectation(spec)
             for col in contract_info[2]:
-                if col in df.columns:
+                if col in columns:
                     add(f"nulls:{col}", count_if(F.col(col).isNull()))
             plan.append((c, None, None))
         else:  # row_count, row_count_change, referential_integrity: need only __rows here
             plan.append((c, c.column, None))
+    return exprs, plan, contract_info
+
+
+def row_aggregates(suite: str, table: str, columns: list[str]) -> dict[str, Any]:
+    """The aggregate expressions (by measure key) of ``table``'s pass in ``suite``, for a job that
+    materialises the rows anyway to compute along (gold's staging: one scan instead of two); hand the values
+    back to ``run_suite(aggregates=...)``. A check naming a column not in ``columns`` is a DQConfigError."""
+    spec = load_suite(suite)
+    specs = {t.table: t for t in spec.tables}
+    if table not in specs:
+        raise DQConfigError(f"{spec.path}: no table {table!r} (tables: {', '.join(specs)})")
+    _check_columns(specs[table], set(columns), spec)
+    return _aggregation(specs[table], list(columns))[0]
+
+
+def evaluate_table(
+    suite: Suite,
+    spec: TableSpec,
+    resolve,
+    execution_date: date,
+    previous_counts: Mapping[str, int],
+    kept: Mapping[str, Any] | None = None,
+    aggregates: Mapping[str, Any] | None = None,
+) -> tuple[list[CheckResult], dict[str, Any] | None]:
+    """The table's check results, and what was measured (None when its rows have no content key). ``kept``:
+    what the suite's last run measured for this table; reused where the rows and the expression are the same.
+    ``aggregates``: the pass's aggregates by measure key (``row_aggregates``), computed by the caller over
+    these rows; the pass is then not run."""
+    from pyspark.sql import functions as F
+
+    df, content_key = resolve(spec.table)
+    kept = kept if content_key is not None and kept and kept.get("key") == content_key else {}
+    _check_columns(spec, set(df.columns), suite)
+    exprs, plan, contract_info = _aggregation(spec, df.columns)
 
     # ---- the one pass over the table (none when these rows were measured with these expressions) -------
     keys = list(exprs)
     sigs = {k: str(exprs[k]) for k in keys}
     kept_agg = kept.get("agg") or {}
-    if all(k in kept_agg and kept_agg[k][0] == sigs[k] for k in keys):
+    if aggregates is not None and all(k in aggregates for k in keys):
+        agg = {k: aggregates[k] for k in keys}
+    elif all(k in kept_agg and kept_agg[k][0] == sigs[k] for k in keys):
         agg = {k: kept_agg[k][1] for k in keys}
     else:
         row = df.agg(*[exprs[k].alias(f"_a{i}") for i, k in enumerate(keys)]).collect()[0]
@@ -449,6 +475,7 @@ def run_suite(
     tables: Mapping[str, Any] | None = None,
     *,
     content_keys: Mapping[str, str] | None = None,
+    aggregates: Mapping[str, Mapping[str, Any]] | None = None,
     metrics=None,
     log=None,
 ) -> SuiteResult:
@@ -457,7 +484,9 @@ def run_suite(
     ``tables`` maps ``<layer>/<table>`` (or the bare table name) to a DataFrame that replaces the lake
     table — gold candidates are checked before they are published — and ``content_keys`` names their rows
     (``tables.fingerprint``); a lake table's rows are named by ``tables.content_key``. A table whose rows the
-    suite's last run measured (``MEASURES_FILE``) is decided from those measurements without a scan. With
+    suite's last run measured (``MEASURES_FILE``) is decided from those measurements without a scan, and so is
+    one whose aggregates the caller computed while materialising it (``aggregates``: table, full or bare name
+    -> values by measure key, see ``row_aggregates``). With
     ``metrics`` (a Metrics), the pass rate, failure counts and freshness are emitted.
     """
     spec = load_suite(suite)
@@ -473,8 +502,11 @@ def run_suite(
     resolve = _resolver(spark, cfg, tables, content_keys)
     kept = kept_measures(cfg, spec.name)
 
+    aggregates = aggregates or {}
+
     def evaluate(table: str):
-        return evaluate_table(spec, specs[table], resolve, execution_date, prev, kept.get(table))
+        given = aggregates.get(table, aggregates.get(table.split("/", 1)[1]))
+        return evaluate_table(spec, specs[table], resolve, execution_date, prev, kept.get(table), given)
 
     per_table = run_all(list(specs), {}, evaluate, TABLES_AT_ONCE, thread_name=f"dq-{spec.name}")
     for table in specs:  # in the suite's order, whatever order they finished in

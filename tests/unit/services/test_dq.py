@@ -332,6 +332,47 @@ def test_rows_measured_before_are_not_scanned_again(spark, tmp_lake):
     assert reads.value >= len(rows)
 
 
+def test_aggregates_computed_while_staging_decide_the_checks_without_another_scan(spark, tmp_lake):
+    """Gold's staging job fingerprints a candidate and computes its suite pass in one scan
+    (``row_aggregates`` + ``tables.fingerprint_and_aggregate``); the suite then decides from those values,
+    with the results and measurements a scan of its own gives."""
+    from lakehouse import tables as io
+    from lakehouse.dq import row_aggregates
+
+    sc = spark.sparkContext
+    reads = sc.accumulator(0)
+    rows = [(f"o{i}", "c1" if i else "c9", "placed", i % 3, datetime(2024, 3, 1, 12)) for i in range(20)]
+
+    def counted(row):
+        reads.add(1)
+        return row
+
+    df = spark.createDataFrame(sc.parallelize(rows, 2).map(counted), ORDERS)
+    n, fp, values = io.fingerprint_and_aggregate(df, row_aggregates(SUITE, "silver/orders", df.columns))
+    assert reads.value == len(rows)  # one scan for both
+    assert (n, fp) == io.fingerprint(_orders(spark, rows))
+    assert values["__rows"] == 20 and values["quantity_lenient:bad"] == 7  # quantity 0 on 7 rows
+
+    tables, keys = _tables(spark, orders=df), {"silver/orders": fp}
+    reads.value = 0
+    given = run_suite(
+        spark, tmp_lake, SUITE, "run-1", EXEC, tables, content_keys=keys, aggregates={"orders": values}
+    )
+    pass_reads = reads.value  # the referential check's anti-join still reads the keys: once
+    assert pass_reads == len(rows)
+    reads.value = 0
+    scanned = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, tables, content_keys=keys)
+    assert reads.value == 2 * len(rows)  # the pass and the anti-join
+    assert [r.to_dict() for r in given.results] == [r.to_dict() for r in scanned.results]
+    assert given.measures == scanned.measures  # kept for the next run as if measured here
+    assert _by_name(given)[("silver/orders", "quantity_lenient")].failed_rows == 7
+
+    with pytest.raises(DQConfigError, match=r"\['quantity'\] not in the table"):
+        row_aggregates(SUITE, "silver/orders", [c for c in df.columns if c != "quantity"])
+    with pytest.raises(DQConfigError, match="no table 'gold/nothing'"):
+        row_aggregates(SUITE, "gold/nothing", df.columns)
+
+
 def test_a_suite_run_keeps_its_measurements_and_the_next_run_reuses_them(spark, tmp_lake):
     keys = {"silver/orders": "orders-v1", "customers": "customers-v1", "bronze/orders": "bronze-v1"}
     first = run_suite(spark, tmp_lake, SUITE, "run-1", EXEC, _tables(spark), content_keys=keys)
