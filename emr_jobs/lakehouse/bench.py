@@ -193,7 +193,7 @@ def hourly_run(spark, full: dict[str, Any], quiet, *, fraction: float = 0.01) ->
     }
 
 
-OVERHEAD_ROUNDS = 2  # each of the three measurements below, alternated; the fastest of each is compared
+OVERHEAD_ROUNDS = 3  # each of the three measurements below, alternated; the fastest of each is compared
 
 
 def overhead(

@@ -1,7 +1,7 @@
 """The gold tables computed by a bare PySpark script: no framework, no contracts, no DQ gate, no MERGE.
 
 The yardstick for the framework-overhead figure of ``lakehouse.bench``: it reads the same silver Delta
-tables the pipeline reads and computes dim_product, a current-state dim_customer, fact_orders,
+tables the pipeline reads and computes dim_date, dim_product, a current-state dim_customer, fact_orders,
 daily_revenue_by_region_usd and customer_360 with the same joins and aggregations, then overwrites Delta
 tables under ``<out>``. What it leaves out is exactly what the framework adds: SCD2 history, the
 candidate DQ suite, row accounting, MERGE publication, logs and metrics.
@@ -111,7 +111,25 @@ def build(spark, lake_root: str, out_dir: str) -> dict[str, int]:
         .join(r, "customer_id", "left")
         .join(op, "sf_account_id", "left")
     )
+    # every day of the whole years the orders span, as the pipeline's dim_date
+    span = orders.agg(F.min("order_date").alias("lo"), F.max("order_date").alias("hi")).collect()[0]
+    dim_date = spark.sql(
+        f"SELECT explode(sequence(DATE'{span['lo'].year}-01-01', DATE'{span['hi'].year}-12-31', INTERVAL 1 DAY)) AS date"
+    ).select(
+        F.date_format("date", "yyyyMMdd").cast("int").alias("date_key"),
+        "date",
+        F.year("date").alias("year"),
+        F.quarter("date").alias("quarter"),
+        F.month("date").alias("month"),
+        F.date_format("date", "MMMM").alias("month_name"),
+        F.dayofmonth("date").alias("day_of_month"),
+        (((F.dayofweek("date") + 5) % 7) + 1).alias("day_of_week"),
+        F.date_format("date", "EEEE").alias("day_name"),
+        F.weekofyear("date").alias("week_of_year"),
+        F.dayofweek("date").isin(1, 7).alias("is_weekend"),
+    )
     out = {
+        "dim_date": dim_date,
         "dim_product": dim_product,
         "dim_customer": dim_customer,
         "fact_orders": fact,
