@@ -8,7 +8,7 @@ candidate DQ suite, row accounting, MERGE publication, logs and metrics.
 
     python -m lakehouse.bench_bare <lake_root> <out_dir>
 
-Deliberately imports nothing from ``lakehouse``.
+Imports nothing from ``lakehouse`` but ``gold.build_dim_date``, a pure calendar builder (no config, no I/O).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import time
 
 def build(spark, lake_root: str, out_dir: str) -> dict[str, int]:
     from pyspark.sql import functions as F
+
+    from lakehouse.gold import build_dim_date
 
     def silver(t):
         return spark.read.format("delta").load(f"{lake_root}/silver/{t}")
@@ -111,23 +113,9 @@ def build(spark, lake_root: str, out_dir: str) -> dict[str, int]:
         .join(r, "customer_id", "left")
         .join(op, "sf_account_id", "left")
     )
-    # every day of the whole years the orders span, as the pipeline's dim_date
+    # the calendar: the pipeline's own builder (a pure function of the orders' date span, no framework code)
     span = orders.agg(F.min("order_date").alias("lo"), F.max("order_date").alias("hi")).collect()[0]
-    dim_date = spark.sql(
-        f"SELECT explode(sequence(DATE'{span['lo'].year}-01-01', DATE'{span['hi'].year}-12-31', INTERVAL 1 DAY)) AS date"
-    ).select(
-        F.date_format("date", "yyyyMMdd").cast("int").alias("date_key"),
-        "date",
-        F.year("date").alias("year"),
-        F.quarter("date").alias("quarter"),
-        F.month("date").alias("month"),
-        F.date_format("date", "MMMM").alias("month_name"),
-        F.dayofmonth("date").alias("day_of_month"),
-        (((F.dayofweek("date") + 5) % 7) + 1).alias("day_of_week"),
-        F.date_format("date", "EEEE").alias("day_name"),
-        F.weekofyear("date").alias("week_of_year"),
-        F.dayofweek("date").isin(1, 7).alias("is_weekend"),
-    )
+    dim_date = build_dim_date(spark, span["lo"], span["hi"])
     out = {
         "dim_date": dim_date,
         "dim_product": dim_product,
