@@ -8,7 +8,7 @@ candidate DQ suite, row accounting, MERGE publication, logs and metrics.
 
     python -m lakehouse.bench_bare <lake_root> <out_dir>
 
-Imports nothing from ``lakehouse`` but ``gold.build_dim_date``, a pure calendar builder (no config, no I/O).
+Imports nothing from ``lakehouse`` but ``gold.dim_date_of``, a pure calendar builder (no config, no I/O).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 def build(spark, lake_root: str, out_dir: str) -> dict[str, int]:
     from pyspark.sql import functions as F
 
-    from lakehouse.gold import build_dim_date
+    from lakehouse.gold import dim_date_of
 
     def silver(t):
         return spark.read.format("delta").load(f"{lake_root}/silver/{t}")
@@ -113,11 +113,8 @@ def build(spark, lake_root: str, out_dir: str) -> dict[str, int]:
         .join(r, "customer_id", "left")
         .join(op, "sf_account_id", "left")
     )
-    # the calendar: the pipeline's own builder (a pure function of the orders' date span, no framework code)
-    span = orders.agg(F.min("order_date").alias("lo"), F.max("order_date").alias("hi")).collect()[0]
-    dim_date = build_dim_date(spark, span["lo"], span["hi"])
     out = {
-        "dim_date": dim_date,
+        "dim_date": dim_date_of(spark, orders),  # the pipeline's own calendar builder: no framework code
         "dim_product": dim_product,
         "dim_customer": dim_customer,
         "fact_orders": fact,
