@@ -8,7 +8,10 @@
    landing files, new Kafka offsets), then the ``hourly`` schedule runs — its time vs that full run (goal
    <= 10 %), rows appended per source and rows the run read/wrote per layer. Two scales show how the
    share moves with volume: an hourly run is mostly per-table fixed cost, a full run grows with the data;
-3. framework overhead: the gold tables computed by ``lakehouse.bench_bare`` (plain PySpark) vs the
+3. the hourly figure's floors, at each scale: the hourly schedule once more with nothing new, and the bare
+   minimum of any hourly run — a 1 % batch committed into each bronze, silver and gold table with plain Delta
+   (``bench_bare.commit_batches``) — each as a share of the full run;
+4. framework overhead: the gold tables computed by ``lakehouse.bench_bare`` (plain PySpark) vs the
    pipeline's ``silver_to_gold`` job (``--mode full``) on the same silver — goal <= 1.2x — twice: rebuilding
    the gold the daily and hourly runs published (silver has not moved since), and a first build into a copy
    of the lake's silver with no gold; the three alternated ``OVERHEAD_ROUNDS`` times, fastest of each compared.
@@ -193,6 +196,44 @@ def hourly_run(spark, full: dict[str, Any], quiet, *, fraction: float = 0.01) ->
     }
 
 
+def hourly_floors(spark, full: dict[str, Any], hourly: dict[str, Any], work: Path, quiet) -> dict[str, Any]:
+    """Two floors under the hourly figure, on the lake the hourly run left: the ``hourly`` schedule again with
+    nothing new (what this pipeline pays per run whatever arrives), and ``bench_bare.commit_batches`` — a 1 %
+    batch committed bare into each bronze, silver and gold table (what any design committing every layer each
+    run pays on this machine). Both as a share of the full run."""
+    from datetime import date
+
+    from lakehouse import bench_bare
+    from lakehouse.contracts import load_contract
+    from lakehouse.maintenance import discover_tables
+    from lakehouse.runner import parallel_jobs, run
+
+    cfg, total = full["_cfg"], full["total_s"]
+    t0 = time.monotonic()
+    summary = run(cfg, date.fromisoformat(hourly["execution_date"]), "hourly", spark=spark, progress=quiet)
+    empty_s = time.monotonic() - t0
+    keys = {
+        (layer, table): load_contract(layer, table).business_key
+        for layer, table in discover_tables(spark, cfg, LAYERS)
+        if "/" not in table  # staging tables nested under a layer have no contract
+    }
+    lake = Path(cfg.lake_root.removeprefix("file://"))
+    bare = bench_bare.commit_batches(spark, lake, work / "bare_floor", keys, parallel=parallel_jobs())
+    bare_s = round(sum(bare["seconds"].values()), 1)
+    pct = lambda s: round(100 * s / total, 1) if total else None  # noqa: E731
+    return {
+        "scale": full["scale"],
+        "empty_status": summary.status,
+        "empty_s": round(empty_s, 1),
+        "empty_pct": pct(empty_s),
+        "bare_tables": len(keys),
+        "bare_layers_s": bare["seconds"],
+        "bare_rows": bare["rows"],
+        "bare_s": bare_s,
+        "bare_pct": pct(bare_s),
+    }
+
+
 OVERHEAD_ROUNDS = 3  # each of the three measurements below, alternated; the fastest of each is compared
 
 
@@ -293,6 +334,15 @@ def print_table(result: dict[str, Any], out=sys.stdout) -> None:
             f"  rows in this run: bronze {r['bronze']:,} read / {w['bronze']:,} written, silver "
             f"{r['silver']:,} read / {w['silver']:,} written, gold {w['gold']:,} written"
         )
+        fl = next((f for f in result.get("hourly_floors") or [] if f["scale"] == h["scale"]), None)
+        if fl:
+            p(
+                f"  floors: the hourly schedule with nothing new {fl['empty_s']} s = {fl['empty_pct']} % "
+                f"({fl['empty_status']}); a bare 1 % batch committed into each of {fl['bare_tables']} tables "
+                f"{fl['bare_s']} s = {fl['bare_pct']} % ("
+                + ", ".join(f"{k} {v}" for k, v in fl["bare_layers_s"].items())
+                + ")"
+            )
     if result.get("overhead"):
         o = result["overhead"]
         p(
@@ -352,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
         for full in fulls:
             print(f"bench: hourly incremental with 1 % new data at scale {full['scale']:g} ...", flush=True)
             result["hourly"].append(hourly_run(spark, full, quiet))
+        result["hourly_floors"] = []
+        for full, hourly in zip(fulls, result["hourly"]):
+            print(f"bench: hourly floors at scale {full['scale']:g} ...", flush=True)
+            result["hourly_floors"].append(hourly_floors(spark, full, hourly, work, quiet))
         print("bench: framework overhead ...", flush=True)
         result["overhead"] = overhead(spark, smallest, work, quiet)
         result["full_runs"] = [{k: v for k, v in f.items() if not k.startswith("_")} for f in fulls]
