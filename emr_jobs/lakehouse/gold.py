@@ -74,7 +74,7 @@ PUBLISH_AFTER = {
 }
 GOLD_TABLES = tuple(t for t, _, _ in PUBLISH)
 # A "merge" table whose candidate has at most this many rows is replaced whole instead (only if it changed:
-# a fingerprint compare, then one overwrite). Measured on the scale-1 lake (README, "Benchmarks"): an hourly
+# a fingerprint compare, then one overwrite). Measured on the scale-1 lake (docs/benchmarks.md): an hourly
 # gold publish took 17-20 s as diff + MERGE per table and 9 s as overwrites, because at these sizes each
 # Spark job's fixed cost, not the rows, is the price; past a few million rows rewriting every file each hour
 # costs more than a MERGE that rewrites the files holding changed keys.

@@ -22,7 +22,7 @@ recomputes only the rows those keys touch.
 
 Deletion vectors stay off: measured here they made a 1 % MERGE into the 1M-row gold fact table ~2.6x faster,
 but reads of tables with them enabled slower (the bare gold script, which only reads silver, 7.6 -> 10.5 s),
-and the hourly run at scale 1 took 117 s instead of 89 s (README, "Benchmarks").
+and the hourly run at scale 1 took 117 s instead of 89 s (README, "The local lake").
 
 Concurrent writers: jobs of one local run share a SparkSession and several tables (quarantine, audit), so
 each write holds a per-table lock in this process — the commit and the history read that reports it stay

@@ -129,6 +129,56 @@ def test_bench_layers_are_wall_clock_spans_of_overlapping_jobs_and_each_job_is_l
     ]
 
 
+def test_bench_prints_each_scales_hourly_floors_under_its_own_hourly_figure():
+    import io
+
+    from lakehouse.bench import print_table
+
+    def hourly(scale, seconds, full_s):
+        return {
+            "scale": scale,
+            "fraction": 0.01,
+            "seconds": seconds,
+            "full_s": full_s,
+            "vs_full_pct": round(100 * seconds / full_s, 1),
+            "status": "succeeded",
+            "appended_rows": 10,
+            "batch": 1,
+            "execution_date": "2024-07-01",
+            "append_s": 1.0,
+            "appended": {"orders": 10},
+            "layers_s": {"bronze": 1.0},
+            "rows_in": {"bronze": 10, "silver": 10},
+            "rows_written": {"bronze": 10, "silver": 10, "gold": 10},
+        }
+
+    def floors(scale, empty_s, bare_s):
+        return {
+            "scale": scale,
+            "empty_status": "succeeded",
+            "empty_s": empty_s,
+            "empty_pct": 1.0,
+            "bare_tables": 31,
+            "bare_layers_s": {"bronze": 1.0, "silver": 2.0, "gold": 3.0},
+            "bare_s": bare_s,
+            "bare_pct": 2.0,
+        }
+
+    out = io.StringIO()
+    print_table(
+        {
+            "full_runs": [],
+            "hourly": [hourly(1.0, 80.0, 180.0), hourly(10.0, 130.0, 200.0)],
+            "hourly_floors": [floors(10.0, 21.5, 39.8), floors(1.0, 11.4, 19.2)],
+        },
+        out,
+    )
+    text = out.getvalue()
+    assert text.index("scale 1:") < text.index("nothing new 11.4 s") < text.index("scale 10:")
+    assert text.index("scale 10:") < text.index("nothing new 21.5 s")
+    assert "each of 31 tables 39.8 s = 2.0 % (bronze 1.0, silver 2.0, gold 3.0)" in text
+
+
 def test_a_job_waits_for_what_it_needs_through_a_job_left_out(pipeline, spark, tmp_lake):
     """--only silver_to_gold bronze_to_silver: gold needs dq_silver, which needs silver; dq_silver is not
     run, and gold must still wait for silver (they would otherwise run side by side)."""
