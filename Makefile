@@ -13,7 +13,7 @@ BOOT := bash scripts/bootstrap.sh
 PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
 
-.PHONY: help setup demo test unit lint tf-check tf-docs integration bench dags clean
+.PHONY: help setup demo test unit lint tf-check tf-docs integration bench dags constraints clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -59,6 +59,10 @@ bench: ## benchmarks: prints figures, writes reports/bench.json
 	$(BOOT) python
 	$(BOOT) jars
 	$(PY) -m lakehouse.bench $(BENCH_ARGS)
+
+constraints: ## re-pin constraints.txt to every Python package .venv holds (after a pin in pyproject.toml changed)
+	{ sed -n '/^#/p' constraints.txt; .venv/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean: ## remove the local lake and build outputs (caches stay)
 	rm -rf .lake build reports spark-warehouse

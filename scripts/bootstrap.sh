@@ -55,12 +55,12 @@ go_build() { # module version output-name [package-dir]
 step_python() {
   need "$PYTHON" "install Python 3.11 (the jobs pin EMR 7's Spark 3.5, which supports 3.11)"
   local stamp="$ROOT/.venv/.stamp" want
-  # only the dependency pins decide whether the venv is current
-  want="$(sed -n '/^\[project.optional-dependencies\]/,/^\[tool/p' "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+  # only the dependency pins (direct in pyproject.toml, all of them in constraints.txt) decide whether the venv is current
+  want="$( (sed -n '/^\[project.optional-dependencies\]/,/^\[tool/p' "$ROOT/pyproject.toml"; cat "$ROOT/constraints.txt") | sha256sum | cut -c1-16)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   log "creating .venv (jobs + dev dependencies)"
   "$PYTHON" -m venv "$ROOT/.venv"
-  "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check -e "$ROOT[jobs,dev]" \
+  "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check -c "$ROOT/constraints.txt" -e "$ROOT[jobs,dev]" \
     || die "pip could not install the pinned dependencies from PyPI (is PyPI reachable? PIP_INDEX_URL=${PIP_INDEX_URL:-default})"
   echo "$want" >"$stamp"
 }
