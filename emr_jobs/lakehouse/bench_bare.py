@@ -161,16 +161,14 @@ def commit_batches(
     from pyspark.sql import functions as F
 
     shutil.rmtree(out_dir, ignore_errors=True)
-    batches = {}
+    batches, rows = {}, {}
     for layer, table in keys:
         copy = out_dir / layer / table
         shutil.copytree(lake_dir / layer / table, copy)
         frame = spark.read.format("delta").load(str(copy))
         pick = F.pmod(F.xxhash64(*keys[(layer, table)]), F.lit(100)) < percent
         batches[(layer, table)] = frame.where(pick).localCheckpoint()  # materialised now, outside the clock
-    rows: dict[str, int] = {}
-    for (layer, _), batch in batches.items():
-        rows[layer] = rows.get(layer, 0) + batch.count()
+        rows[layer] = rows.get(layer, 0) + batches[(layer, table)].count()
 
     def commit(layer: str, table: str) -> None:
         batch, where = batches[(layer, table)], str(out_dir / layer / table)
